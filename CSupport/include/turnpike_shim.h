@@ -1,0 +1,303 @@
+/*
+ * turnpike_shim.h — the whole ABI between the C transport and the Swift gateway.
+ *
+ * The shim owns sockets, buffers and protocol state; Swift owns decisions.
+ *
+ * Threads: every tp_worker runs one uv_loop on its own thread. Every callback in
+ * tp_callbacks is called on that worker's loop thread, and every function taking a
+ * tp_worker or tp_exchange must be called on that thread too — except
+ * tp_worker_post(), which any thread may call.
+ *
+ * Memory: slices (tp_slice) point into buffers the shim owns. They are valid only for
+ * the duration of the callback that hands them out; Swift copies what it keeps.
+ * Buffers Swift passes in (response heads, upstream request heads) are copied by the
+ * shim before the call returns. No Swift object is retained by C except the one opaque
+ * `ctx` pointer per worker given to tp_worker_create().
+ *
+ * Naming: tp_<object>_<verb>; a handle is freed only in its close callback.
+ */
+#ifndef TURNPIKE_SHIM_H
+#define TURNPIKE_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------- */
+/* Byte slices                                                                       */
+/* ------------------------------------------------------------------------------- */
+
+/* A borrowed run of bytes. Not NUL-terminated. */
+typedef struct {
+    const uint8_t *ptr;
+    uint32_t len;
+} tp_slice;
+
+/* One header field as it appeared on the wire (name case preserved, value with
+ * leading/trailing whitespace removed). */
+typedef struct {
+    tp_slice name;
+    tp_slice value;
+} tp_header;
+
+/* Most header fields one message may carry; more → 431 (requests) or 502 (responses). */
+#define TP_MAX_HEADERS 100
+
+/* ------------------------------------------------------------------------------- */
+/* HTTP/1.1 parsing (pure functions: no I/O, no allocation)                          */
+/* ------------------------------------------------------------------------------- */
+
+typedef enum {
+    TP_PARSE_DONE = 0,      /* a complete head was parsed; *head_len says how long */
+    TP_PARSE_NEED_MORE = 1, /* the buffer holds a valid prefix of a head */
+    TP_PARSE_ERROR = 2      /* invalid; *error_status says what to answer */
+} tp_parse_result;
+
+typedef struct {
+    uint32_t max_request_line;  /* longer request line → 414 */
+    uint32_t max_head_bytes;    /* longer head (line + fields + CRLFs) → 431 */
+} tp_parse_limits;
+
+typedef struct {
+    tp_slice method;          /* a token, e.g. "GET" */
+    tp_slice target;          /* the raw request-target */
+    tp_slice path;            /* target up to '?' (origin-form) */
+    tp_slice query;           /* after '?', excluding it; see has_query */
+    tp_slice host;            /* the Host field's value (len 0 when absent) */
+    int64_t content_length;   /* -1 when absent */
+    uint8_t version_minor;    /* HTTP/1.<minor>: 0 or 1 */
+    uint8_t has_query;        /* a '?' was present (query may still be empty) */
+    uint8_t chunked;          /* Transfer-Encoding: chunked */
+    uint8_t keep_alive;       /* persistent per version + Connection field */
+    uint8_t expect_continue;  /* Expect: 100-continue */
+    uint8_t upgrade;          /* Connection: upgrade with an Upgrade field */
+    uint32_t header_count;
+    tp_header headers[TP_MAX_HEADERS];
+} tp_request_head;
+
+/*
+ * Parses one request head from buf[0..len). Strict per RFC 9112, and refuses
+ * everything that enables request smuggling:
+ *   400: bad request line, invalid token characters in method or field names, bare CR,
+ *        obs-fold, whitespace before the colon, both Content-Length and
+ *        Transfer-Encoding, differing or invalid Content-Length values, missing or
+ *        repeated Host on HTTP/1.1, control characters in field values or target,
+ *        chunked not last in Transfer-Encoding, too many fields (→ 431);
+ *   414: request line longer than limits->max_request_line;
+ *   431: head longer than limits->max_head_bytes, or more than TP_MAX_HEADERS fields;
+ *   501: a Transfer-Encoding other than chunked;
+ *   505: an HTTP version other than 1.0/1.1.
+ * Leading empty lines (CRLF) before the request line are skipped (RFC 9112 §2.2) and
+ * counted in *head_len.
+ */
+tp_parse_result tp_http1_parse_request(const uint8_t *buf, size_t len,
+                                       const tp_parse_limits *limits,
+                                       tp_request_head *out, size_t *head_len,
+                                       uint16_t *error_status);
+
+typedef struct {
+    tp_slice reason;
+    int64_t content_length;   /* -1 when absent */
+    uint16_t status;          /* 100..999 */
+    uint8_t version_minor;
+    uint8_t chunked;
+    uint8_t keep_alive;       /* the upstream may keep the connection open */
+    uint32_t header_count;
+    tp_header headers[TP_MAX_HEADERS];
+} tp_response_head;
+
+/* Parses one response head (status line + fields). Same strictness as requests;
+ * any error is reported as TP_PARSE_ERROR (the caller answers 502). */
+tp_parse_result tp_http1_parse_response(const uint8_t *buf, size_t len,
+                                        const tp_parse_limits *limits,
+                                        tp_response_head *out, size_t *head_len);
+
+/* Incremental decoder of a chunked body (RFC 9112 §7.1), extensions and trailer
+ * fields validated and dropped. Zero-initialise (or tp_chunked_init) before use. */
+typedef struct {
+    uint64_t remaining;   /* data bytes left in the current chunk */
+    uint32_t line_len;    /* bytes of the current size/trailer line seen so far */
+    uint8_t state;
+    uint8_t saw_digit;
+} tp_chunked_decoder;
+
+typedef enum {
+    TP_CHUNK_DATA = 0,      /* *data/*data_len: body bytes (pointing into buf) */
+    TP_CHUNK_NEED_MORE = 1, /* all input consumed, no data to hand out */
+    TP_CHUNK_DONE = 2,      /* the last chunk and trailers are complete */
+    TP_CHUNK_ERROR = 3      /* malformed framing */
+} tp_chunk_result;
+
+void tp_chunked_init(tp_chunked_decoder *d);
+
+/* Consumes from buf[0..len) and stops at the first run of data, at the end of the
+ * body, or at the end of input. *consumed counts every byte used (framing and data).
+ * Call again with the rest until NEED_MORE or DONE. */
+tp_chunk_result tp_chunked_decode(tp_chunked_decoder *d, const uint8_t *buf, size_t len,
+                                  size_t *consumed, const uint8_t **data, size_t *data_len);
+
+/* ------------------------------------------------------------------------------- */
+/* Workers and the exchange lifecycle                                                */
+/* ------------------------------------------------------------------------------- */
+
+typedef struct tp_worker tp_worker;
+typedef struct tp_exchange tp_exchange;
+
+/* What the shim knows of the connection a request came in on. */
+typedef struct {
+    char client_ip[46];       /* text form, NUL-terminated */
+    uint16_t client_port;
+    uint16_t local_port;
+    uint32_t listener_id;     /* as given to tp_worker_listen */
+    uint64_t connection_id;   /* unique per worker */
+    uint32_t request_index;   /* 0 for the first request on the connection */
+} tp_conn_info;
+
+/* Why an upstream exchange failed before a response head reached the client. */
+typedef enum {
+    TP_UPSTREAM_CONNECT_FAILED = 1,  /* refused/unreachable: never reached upstream */
+    TP_UPSTREAM_CONNECT_TIMEOUT = 2, /* never reached the upstream */
+    TP_UPSTREAM_RESET = 3,           /* closed or reset before a complete head */
+    TP_UPSTREAM_BAD_RESPONSE = 4,    /* unparseable head or body framing */
+    TP_UPSTREAM_TIMEOUT = 5,         /* no (complete) response within timeout_ms */
+    TP_CLIENT_BODY_TOO_LARGE = 6,    /* request body exceeded max_body_bytes */
+    TP_CLIENT_BODY_INVALID = 7       /* malformed chunked request body */
+} tp_upstream_error;
+
+/* How an exchange ended, for the access log and metrics. */
+typedef struct {
+    uint64_t start_ns;            /* head parsed (uv_hrtime clock) */
+    uint64_t upstream_start_ns;   /* 0 when never proxied */
+    uint64_t upstream_head_ns;    /* response head from upstream; 0 when none */
+    uint64_t end_ns;              /* last byte handed to the kernel */
+    uint64_t request_body_bytes;
+    uint64_t response_body_bytes;
+    uint16_t status;              /* status sent to the client; 0 when none */
+    uint16_t upstream_status;     /* 0 when none */
+    uint8_t aborted;              /* the client connection was cut mid-response */
+    uint8_t attempts;             /* upstream connection attempts */
+} tp_exchange_stats;
+
+typedef struct {
+    /* A request head arrived. Swift must, before returning or later on this thread,
+     * call exactly one of tp_exchange_respond() or tp_exchange_proxy(). */
+    void (*on_request)(void *ctx, tp_exchange *ex, const tp_request_head *head,
+                       const tp_conn_info *info);
+    /* The upstream's final response head arrived. Swift must call
+     * tp_exchange_send_head() before returning (or tp_exchange_respond() to replace
+     * the response, e.g. 502 for a status it refuses). */
+    void (*on_upstream_head)(void *ctx, tp_exchange *ex, const tp_response_head *head);
+    /* The upstream exchange failed before anything was sent to the client. Swift
+     * calls tp_exchange_retry() (only for CONNECT_* kinds) or tp_exchange_respond(). */
+    void (*on_upstream_error)(void *ctx, tp_exchange *ex, tp_upstream_error kind);
+    /* The exchange is over; `ex` is invalid after this returns. */
+    void (*on_exchange_end)(void *ctx, tp_exchange *ex, const tp_exchange_stats *stats);
+    /* tp_worker_post() was called, or a tick elapsed (see tp_worker_options). */
+    void (*on_wakeup)(void *ctx);
+    void (*on_tick)(void *ctx);
+    /* A health probe finished: status is the HTTP status, or 0 on any failure. */
+    void (*on_probe_result)(void *ctx, uint64_t token, uint16_t status);
+} tp_callbacks;
+
+typedef struct {
+    tp_parse_limits limits;
+    uint64_t max_body_bytes;          /* request bodies larger → TP_CLIENT_BODY_TOO_LARGE */
+    uint32_t keepalive_timeout_ms;    /* idle client connections are closed after it */
+    uint32_t header_timeout_ms;       /* a started head must complete within it */
+    uint32_t upstream_idle_timeout_ms;/* idle pooled upstream connections closed after it */
+    uint32_t tick_ms;                 /* on_tick period; 0 = never */
+} tp_worker_options;
+
+/* Creates a worker (its loop is not running yet). Returns NULL on failure. */
+tp_worker *tp_worker_create(uint32_t index, void *ctx, const tp_callbacks *callbacks,
+                            const tp_worker_options *options);
+
+/* Adds a listening socket. reuseport: SO_REUSEPORT so that every worker has its own
+ * socket on the same port. Call before tp_worker_start(). Returns 0 or -errno. */
+int tp_worker_listen(tp_worker *w, const char *host, uint16_t port, uint32_t listener_id,
+                     int reuseport);
+
+/* Starts the worker's thread and loop. Returns 0 or -errno. */
+int tp_worker_start(tp_worker *w);
+
+/* Waits for the worker's thread to end, then frees the worker. */
+void tp_worker_join(tp_worker *w);
+
+/* Any thread: wakes the loop, which calls on_wakeup. Coalesces like uv_async_send. */
+void tp_worker_post(tp_worker *w);
+
+/* Loop thread: stop accepting, close idle connections, let every connection finish
+ * its current exchange (answering with Connection: close), then end the loop. After
+ * timeout_ms, whatever is left is closed. */
+void tp_worker_drain(tp_worker *w, uint32_t timeout_ms);
+
+/* Loop thread: counts for metrics and tests. */
+uint64_t tp_worker_open_connections(const tp_worker *w);
+uint64_t tp_worker_pooled_upstreams(const tp_worker *w);
+
+/* Nanoseconds on the loop's monotonic clock (uv_hrtime). */
+uint64_t tp_now_ns(void);
+
+/* ------------------------------------------------------------------------------- */
+/* Answering an exchange                                                             */
+/* ------------------------------------------------------------------------------- */
+
+/* Swift's own per-exchange word (e.g. an index into its state table). */
+void tp_exchange_set_user(tp_exchange *ex, uint64_t value);
+uint64_t tp_exchange_user(const tp_exchange *ex);
+
+/* The worker an exchange belongs to. */
+tp_worker *tp_exchange_worker(const tp_exchange *ex);
+
+#define TP_RESPOND_CLOSE 1   /* close the connection after this response */
+
+/* Sends a complete response. `head` is the status line and header fields, each line
+ * ending in CRLF, WITHOUT framing fields (Content-Length, Transfer-Encoding,
+ * Connection) and without the blank line: the shim adds those. An unread request body
+ * is discarded (or the connection closed when that would be costly). */
+void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
+                         const uint8_t *body, size_t body_len, int flags);
+
+/* Where to send a proxied request. */
+typedef struct {
+    uint8_t addr[28];            /* a struct sockaddr_in or sockaddr_in6 */
+    uint32_t endpoint_id;        /* pool key: connections are reused per id */
+    uint32_t connect_timeout_ms;
+    uint32_t timeout_ms;         /* to the response head, and between body reads */
+    uint32_t max_idle;           /* idle connections kept for this endpoint */
+} tp_upstream_target;
+
+/* Fills target->addr from a numeric IPv4/IPv6 address. Returns 0 or -EINVAL. */
+int tp_target_set_addr(tp_upstream_target *target, const char *ip, uint16_t port);
+
+/* Proxies the request: `head` is the request line and header fields for the
+ * upstream (each line ending in CRLF, without framing fields and without the blank
+ * line); the shim adds Content-Length or Transfer-Encoding: chunked to match the
+ * client's body, streams the body, and keeps a copy of `head` for a retry. */
+void tp_exchange_proxy(tp_exchange *ex, const tp_upstream_target *target,
+                       const uint8_t *head, size_t head_len);
+
+/* From on_upstream_error with a CONNECT_* kind only: try again at another endpoint. */
+void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target);
+
+/* From on_upstream_head only: the head to send to the client (status line and fields,
+ * no framing fields, no blank line). The shim frames and streams the body. */
+void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len);
+
+/* ------------------------------------------------------------------------------- */
+/* Health probes                                                                     */
+/* ------------------------------------------------------------------------------- */
+
+/* Sends `request` (a complete HTTP/1.1 request with Connection: close) to target on a
+ * fresh connection and reports the response status through on_probe_result(token). */
+void tp_worker_probe(tp_worker *w, const tp_upstream_target *target,
+                     const uint8_t *request, size_t request_len, uint64_t token);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TURNPIKE_SHIM_H */

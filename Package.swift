@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Turnpike",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "turnpike", targets: ["turnpike"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+    ],
+    targets: [
+        // The transport: libuv loops, HTTP/1.1 parsing and writing, the upstream client.
+        .target(
+            name: "CTurnpikeShim",
+            path: "CSupport",
+            exclude: [],
+            cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])],
+            linkerSettings: [.linkedLibrary("uv"), .linkedLibrary("pthread")]
+        ),
+        // YAML/JSON configuration → validated, immutable model.
+        .target(
+            name: "TurnpikeConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        // Route keys, compiled route tables, API/stage selection by host and path.
+        .target(name: "TurnpikeRouting"),
+        // The request pipeline: phases that need no sockets.
+        .target(
+            name: "TurnpikeGateway",
+            dependencies: ["TurnpikeConfig", "TurnpikeRouting"]
+        ),
+        // Binds the pipeline to the shim: workers, upstream pools, health checks, admin.
+        .target(
+            name: "TurnpikeServer",
+            dependencies: [
+                "CTurnpikeShim", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeGateway",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
+        ),
+        .executableTarget(
+            name: "turnpike",
+            dependencies: [
+                "TurnpikeServer", "TurnpikeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TurnpikeConfigTests", dependencies: ["TurnpikeConfig"]),
+        .testTarget(name: "TurnpikeRoutingTests", dependencies: ["TurnpikeRouting"]),
+        .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting"]),
+        .testTarget(name: "ShimParserTests", dependencies: ["CTurnpikeShim"]),
+    ]
+)
