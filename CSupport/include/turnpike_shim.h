@@ -125,7 +125,7 @@ typedef struct {
 } tp_chunked_decoder;
 
 typedef enum {
-    TP_CHUNK_DATA = 0,      /* *data/*data_len: body bytes (pointing into buf) */
+    TP_CHUNK_DATA = 0,      /* data, data_len: body bytes (pointing into buf) */
     TP_CHUNK_NEED_MORE = 1, /* all input consumed, no data to hand out */
     TP_CHUNK_DONE = 2,      /* the last chunk and trailers are complete */
     TP_CHUNK_ERROR = 3      /* malformed framing */

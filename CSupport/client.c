@@ -1,0 +1,460 @@
+/*
+ * client.c — the server side of HTTP/1.1: one tp_conn per accepted connection,
+ * one exchange at a time, pipelined requests parsed from the same read buffer.
+ *
+ * Every event (read, write done, upstream progress, Swift's answer) ends in
+ * tp_conn_progress(), the one state machine that decides what happens next.
+ * Functions Swift calls never run it directly: they mark the connection dirty and
+ * the event handler that is on the stack runs it once Swift has returned, so Swift
+ * is never re-entered from inside its own callback.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "internal.h"
+
+static void on_conn_closed(uv_handle_t *h) {
+    tp_conn *c = (tp_conn *)h;
+    tp_worker *w = c->worker;
+    free(c->rbuf);
+    tp_buf_free(&c->ex.up_head);
+    tp_buf_free(&c->ex.client_head);
+    free(c);
+    tp_worker_conn_closed(w);
+}
+
+static void end_exchange(tp_conn *c) {
+    tp_exchange *ex = &c->ex;
+    tp_worker *w = c->worker;
+    ex->stats.end_ns = uv_hrtime();
+    ex->state = TP_EX_NONE;
+    if (w->cb.on_exchange_end) w->cb.on_exchange_end(w->ctx, ex, &ex->stats);
+}
+
+void tp_conn_close(tp_conn *c) {
+    if (c->closing) return;
+    c->closing = 1;
+    tp_exchange *ex = &c->ex;
+    if (ex->state != TP_EX_NONE) {
+        if (ex->up) tp_up_detach(ex, 0);
+        if (!ex->response_complete || c->pending_writes) ex->stats.aborted = 1;
+        end_exchange(c);
+    }
+    tp_list_remove(&c->dirty_link);
+    tp_list_remove(&c->link);
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
+void tp_conn_mark_dirty(tp_conn *c) {
+    if (c->closing || c->dirty_link.next != NULL) return;
+    /* Append at the tail so connections progress in the order they became ready. */
+    tp_link *head = &c->worker->dirty;
+    c->dirty_link.prev = head->prev;
+    c->dirty_link.next = head;
+    head->prev->next = &c->dirty_link;
+    head->prev = &c->dirty_link;
+}
+
+static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    tp_conn *c = (tp_conn *)h;
+    if (c->rpos == c->rlen) {
+        c->rpos = c->rlen = 0;
+    } else if (c->rpos > 0 && c->rcap - c->rlen < 4096) {
+        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+        c->rlen -= c->rpos;
+        c->rpos = 0;
+    }
+    if (c->rcap - c->rlen < 4096 && c->rcap < TP_CLIENT_BUF_MAX) {
+        size_t n = c->rcap * 2;
+        uint8_t *p = realloc(c->rbuf, n);
+        if (p) { c->rbuf = p; c->rcap = n; }
+    }
+    buf->base = (char *)c->rbuf + c->rlen;
+    buf->len = c->rcap - c->rlen;
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void ensure_reading(tp_conn *c) {
+    if (c->reading || c->closing || c->peer_eof) return;
+    if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
+    if (c->rlen == c->rcap && c->rpos == 0 && c->rcap >= TP_CLIENT_BUF_MAX) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) == 0) c->reading = 1;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+    (void)status;
+    free(req);
+}
+
+/* Half-close and read until the client closes too (or TP_LINGER_MS), so that the
+ * response is not destroyed by a reset caused by unread input. */
+static void conn_linger(tp_conn *c) {
+    if (c->closing || c->lingering) return;
+    c->lingering = 1;
+    c->rpos = c->rlen;
+    c->deadline_ns = uv_hrtime() + (uint64_t)TP_LINGER_MS * 1000000ull;
+    if (c->peer_eof) { tp_conn_close(c); return; }
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+        free(req);
+        tp_conn_close(c);
+        return;
+    }
+    ensure_reading(c);
+}
+
+static void conn_write_done(void *owner, int status) {
+    tp_conn *c = owner;
+    if (c->closing) return;
+    if (status < 0) { tp_conn_close(c); return; }
+    if (c->ex.state == TP_EX_PROXYING && c->ex.up)
+        tp_up_client_drained(&c->ex);
+    tp_conn_mark_dirty(c);
+    tp_worker_flush_dirty(c->worker);
+}
+
+int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
+    if (c->closing) return -1;
+    int r = tp_stream_write((uv_stream_t *)&c->tcp, bufs, n, &c->pending_writes,
+                            conn_write_done, c);
+    if (r != 0) {
+        tp_conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+size_t tp_conn_write_queue(tp_conn *c) { return c->tcp.write_queue_size; }
+
+static const char *reason_for(uint16_t status) {
+    switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 413: return "Request Entity Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+    }
+}
+
+/* Answers a request the parser refused. Swift never sees it; the connection is closed
+ * because the parser cannot know where the next request would start. */
+static void conn_reject(tp_conn *c, uint16_t status) {
+    char msg[96], out[384];
+    const char *reason = reason_for(status);
+    int blen = snprintf(msg, sizeof msg, "{\"message\":\"%s\"}", reason);
+    int n = snprintf(out, sizeof out,
+                     "HTTP/1.1 %u %s\r\ncontent-type: application/json\r\n"
+                     "content-length: %d\r\nconnection: close\r\n\r\n%s",
+                     status, reason, blen, msg);
+    uv_buf_t b = uv_buf_init(out, (unsigned)n);
+    if (tp_conn_write(c, &b, 1) != 0) return;
+    conn_linger(c);
+}
+
+/* Drops request body bytes after an early local response. */
+static void discard_body(tp_conn *c) {
+    tp_exchange *ex = &c->ex;
+    while (!ex->req_done && c->rpos < c->rlen) {
+        size_t avail = c->rlen - c->rpos;
+        if (ex->req_mode == TP_BODY_LENGTH) {
+            size_t n = avail < ex->req_remaining ? avail : (size_t)ex->req_remaining;
+            c->rpos += n;
+            ex->req_remaining -= n;
+            ex->stats.request_body_bytes += n;
+            if (ex->req_remaining == 0) ex->req_done = 1;
+        } else {
+            size_t used = 0, dlen = 0;
+            const uint8_t *data = NULL;
+            tp_chunk_result r = tp_chunked_decode(&ex->req_chunked, c->rbuf + c->rpos, avail,
+                                                  &used, &data, &dlen);
+            c->rpos += used;
+            ex->stats.request_body_bytes += dlen;
+            if (r == TP_CHUNK_DONE) ex->req_done = 1;
+            else if (r == TP_CHUNK_ERROR || ex->stats.request_body_bytes > TP_DISCARD_MAX) {
+                ex->close_after = 1;
+                return;
+            }
+        }
+    }
+}
+
+static void start_exchange(tp_conn *c, const tp_request_head *h) {
+    tp_exchange *ex = &c->ex;
+    tp_worker *w = c->worker;
+    tp_buf up_head = ex->up_head, client_head = ex->client_head;
+    memset(ex, 0, sizeof *ex);
+    ex->up_head = up_head;
+    ex->up_head.len = 0;
+    ex->client_head = client_head;
+    ex->client_head.len = 0;
+    ex->conn = c;
+    ex->stats.start_ns = uv_hrtime();
+    ex->is_head = h->method.len == 4 && memcmp(h->method.ptr, "HEAD", 4) == 0;
+    ex->client_minor = h->version_minor;
+    ex->expect_continue = h->expect_continue;
+    ex->close_after = !h->keep_alive || w->draining;
+    if (h->chunked) {
+        ex->req_mode = TP_BODY_CHUNKED;
+        tp_chunked_init(&ex->req_chunked);
+    } else if (h->content_length > 0) {
+        ex->req_mode = TP_BODY_LENGTH;
+        ex->req_remaining = (uint64_t)h->content_length;
+    } else {
+        ex->req_mode = TP_BODY_NONE;
+        ex->req_done = 1;
+        ex->req_forward_done = 1;
+    }
+    ex->state = TP_EX_DISPATCHED;
+}
+
+void tp_conn_progress(tp_conn *c) {
+    tp_worker *w = c->worker;
+    while (!c->closing) {
+        tp_exchange *ex = &c->ex;
+        if (c->lingering) return;
+        if (ex->state == TP_EX_NONE) {
+            size_t avail = c->rlen - c->rpos;
+            if (avail == 0) {
+                if (w->draining || c->peer_eof) { tp_conn_close(c); return; }
+                c->deadline_ns = uv_hrtime() + (uint64_t)w->opt.keepalive_timeout_ms * 1000000ull;
+                ensure_reading(c);
+                return;
+            }
+            size_t head_len = 0;
+            uint16_t status = 400;
+            tp_parse_result r = tp_http1_parse_request(c->rbuf + c->rpos, avail, &w->opt.limits,
+                                                       &w->req_head, &head_len, &status);
+            if (r == TP_PARSE_NEED_MORE) {
+                if (c->peer_eof) { tp_conn_close(c); return; }
+                if (avail > (size_t)w->opt.limits.max_head_bytes) { conn_reject(c, 431); return; }
+                uint64_t hd = uv_hrtime() + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
+                if (c->deadline_ns == 0 || c->deadline_ns > hd) c->deadline_ns = hd;
+                ensure_reading(c);
+                return;
+            }
+            if (r == TP_PARSE_ERROR) { conn_reject(c, status); return; }
+            start_exchange(c, &w->req_head);
+            c->rpos += head_len;
+            c->deadline_ns = 0;
+            w->cb.on_request(w->ctx, ex, &w->req_head, &c->info);
+            c->info.request_index++;
+            continue;
+        }
+        if (ex->state == TP_EX_DISPATCHED) return;
+        if (ex->state == TP_EX_PROXYING && ex->pending_error) {
+            tp_upstream_error kind = (tp_upstream_error)ex->pending_error;
+            ex->pending_error = 0;
+            tp_conn_upstream_failed(c, kind);
+            continue;
+        }
+        if (ex->state == TP_EX_PROXYING && ex->up) tp_up_pump_body(ex);
+        else if (!ex->req_done && ex->response_complete) discard_body(c);
+        if (c->closing) return;
+        if (ex->pending_error) continue;
+        if (ex->response_complete && c->pending_writes == 0) {
+            int close_after = ex->close_after || w->draining;
+            if (!ex->req_done) {
+                if (!close_after) { ensure_reading(c); return; }
+                end_exchange(c);
+                conn_linger(c);
+                return;
+            }
+            end_exchange(c);
+            if (close_after) {
+                if (c->rpos < c->rlen) conn_linger(c);
+                else tp_conn_close(c);
+                return;
+            }
+            continue;
+        }
+        if (c->peer_eof && !ex->req_done) { tp_conn_close(c); return; }
+        if (ex->req_done || ex->state != TP_EX_PROXYING || ex->up) ensure_reading(c);
+        return;
+    }
+}
+
+static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+    (void)buf;
+    tp_conn *c = (tp_conn *)s;
+    tp_worker *w = c->worker;
+    if (nread > 0) {
+        c->rlen += (size_t)nread;
+        if (c->lingering) c->rpos = c->rlen;
+        else tp_conn_progress(c);
+    } else if (nread == UV_ENOBUFS) {
+        uv_read_stop(s);
+        c->reading = 0;
+    } else if (nread < 0) {
+        uv_read_stop(s);
+        c->reading = 0;
+        c->peer_eof = 1;
+        if (nread != UV_EOF || c->lingering) tp_conn_close(c);
+        else tp_conn_progress(c);
+    }
+    tp_worker_flush_dirty(w);
+}
+
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id) {
+    tp_conn *c = calloc(1, sizeof(tp_conn));
+    if (!c) return;
+    uv_tcp_init(&w->loop, &c->tcp);
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->worker = w;
+    c->rbuf = malloc(TP_CLIENT_BUF_INITIAL);
+    c->rcap = c->rbuf ? TP_CLIENT_BUF_INITIAL : 0;
+    c->info.listener_id = listener_id;
+    c->info.connection_id = ++w->next_conn_id;
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            uv_ip4_name(a, c->info.client_ip, sizeof c->info.client_ip);
+            c->info.client_port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            uv_ip6_name(a, c->info.client_ip, sizeof c->info.client_ip);
+            c->info.client_port = ntohs(a->sin6_port);
+        }
+    }
+    len = sizeof ss;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        if (ss.ss_family == AF_INET) c->info.local_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else c->info.local_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    tp_list_insert(&w->conns, &c->link);
+    w->open_conns++;
+    if (!c->rbuf) { tp_conn_close(c); return; }
+    c->deadline_ns = uv_hrtime() + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
+    ensure_reading(c);
+}
+
+void tp_conn_sweep(tp_conn *c, uint64_t now) {
+    if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
+    if (c->lingering || c->ex.state == TP_EX_NONE) tp_conn_close(c);
+}
+
+/* Called by upstream.c when the upstream side failed before the client saw a head. */
+void tp_conn_upstream_failed(tp_conn *c, tp_upstream_error kind) {
+    tp_exchange *ex = &c->ex;
+    tp_worker *w = c->worker;
+    if (ex->head_sent) {
+        ex->stats.aborted = 1;
+        tp_conn_close(c);
+        return;
+    }
+    ex->retry_allowed = kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT;
+    w->cb.on_upstream_error(w->ctx, ex, kind);
+    ex->retry_allowed = 0;
+    if (ex->state == TP_EX_PROXYING && ex->up == NULL && !ex->response_complete &&
+        !ex->pending_error) {
+        static const char head[] = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n";
+        static const char body[] = "{\"message\":\"Internal Server Error\"}";
+        tp_exchange_respond(ex, (const uint8_t *)head, sizeof head - 1,
+                            (const uint8_t *)body, sizeof body - 1, TP_RESPOND_CLOSE);
+    }
+    tp_conn_mark_dirty(c);
+}
+
+/* ---- the API Swift calls ---- */
+
+void tp_exchange_set_user(tp_exchange *ex, uint64_t value) { ex->user = value; }
+uint64_t tp_exchange_user(const tp_exchange *ex) { return ex->user; }
+tp_worker *tp_exchange_worker(const tp_exchange *ex) { return ex->conn->worker; }
+
+static uint16_t status_of(const uint8_t *head, size_t len) {
+    if (len < 12) return 0;
+    uint16_t s = 0;
+    for (int i = 9; i < 12; i++) {
+        if (head[i] < '0' || head[i] > '9') return 0;
+        s = (uint16_t)(s * 10 + (head[i] - '0'));
+    }
+    return s;
+}
+
+void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
+                         const uint8_t *body, size_t body_len, int flags) {
+    tp_conn *c = ex->conn;
+    tp_worker *w = c->worker;
+    if (c->closing || ex->head_sent || ex->response_complete) return;
+    if (ex->state != TP_EX_DISPATCHED && ex->state != TP_EX_PROXYING) return;
+    if (ex->up) tp_up_detach(ex, 0);
+    if (flags & TP_RESPOND_CLOSE) ex->close_after = 1;
+    tp_ex_finish_response(ex);
+    int close_after = ex->close_after || w->draining;
+    char framing[96];
+    int flen = snprintf(framing, sizeof framing, "content-length: %zu\r\n%s\r\n", body_len,
+                        close_after ? "connection: close\r\n"
+                                    : (ex->client_minor == 0 ? "connection: keep-alive\r\n" : ""));
+    uv_buf_t bufs[3] = {
+        uv_buf_init((char *)head, (unsigned)head_len),
+        uv_buf_init(framing, (unsigned)flen),
+        uv_buf_init((char *)body, ex->is_head ? 0 : (unsigned)body_len),
+    };
+    ex->state = TP_EX_RESPONDED;
+    ex->head_sent = 1;
+    ex->stats.status = status_of(head, head_len);
+    ex->stats.response_body_bytes = ex->is_head ? 0 : body_len;
+    tp_conn_write(c, bufs, 3);
+    tp_conn_mark_dirty(c);
+}
+
+/* Every response byte is queued. A request body still unread is discarded when
+ * that is cheap, otherwise the connection closes after the response. */
+void tp_ex_finish_response(tp_exchange *ex) {
+    ex->response_complete = 1;
+    if (!ex->req_done) {
+        int may_discard = ex->req_mode == TP_BODY_LENGTH && ex->req_remaining <= TP_DISCARD_MAX &&
+                          !(ex->expect_continue && !ex->sent_continue);
+        if (!may_discard) ex->close_after = 1;
+    }
+    tp_conn_mark_dirty(ex->conn);
+}
+
+void tp_exchange_proxy(tp_exchange *ex, const tp_upstream_target *target,
+                       const uint8_t *head, size_t head_len) {
+    tp_conn *c = ex->conn;
+    if (c->closing || ex->state != TP_EX_DISPATCHED) return;
+    ex->up_head.len = 0;
+    if (tp_buf_append(&ex->up_head, head, head_len) != 0) { tp_conn_close(c); return; }
+    ex->target = *target;
+    ex->state = TP_EX_PROXYING;
+    ex->stats.upstream_start_ns = uv_hrtime();
+    if (ex->expect_continue && !ex->req_done && c->rpos == c->rlen) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
+        if (tp_conn_write(c, &b, 1) != 0) return;
+        ex->sent_continue = 1;
+    }
+    ex->stats.attempts++;
+    tp_up_begin(ex);
+    tp_conn_mark_dirty(c);
+}
+
+void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target) {
+    if (!ex->retry_allowed || ex->conn->closing) return;
+    ex->retry_allowed = 0;
+    ex->target = *target;
+    ex->stats.attempts++;
+    tp_up_begin(ex);
+    tp_conn_mark_dirty(ex->conn);
+}
+
+void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len) {
+    if (ex->head_sent || ex->state != TP_EX_PROXYING) return;
+    ex->client_head.len = 0;
+    if (tp_buf_append(&ex->client_head, head, head_len) != 0) return;
+    ex->stats.status = status_of(head, head_len);
+    ex->head_sent = 1;
+}

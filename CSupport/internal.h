@@ -1,0 +1,227 @@
+/*
+ * internal.h — the shim's private structures. Nothing here is seen by Swift.
+ *
+ * Ownership: a tp_conn (client connection) and a tp_up (upstream connection) are
+ * each freed in exactly one place, their uv_close callback. A tp_exchange lives
+ * inside its tp_conn (one exchange at a time per HTTP/1.1 connection).
+ */
+#ifndef TURNPIKE_INTERNAL_H
+#define TURNPIKE_INTERNAL_H
+
+#include <uv.h>
+#include "turnpike_shim.h"
+
+/* Write queue depth (bytes) above which we stop producing into a stream, and
+ * below which we start again. */
+#define TP_HIGH_WATER (512u * 1024u)
+#define TP_LOW_WATER (128u * 1024u)
+
+#define TP_CLIENT_BUF_INITIAL (16u * 1024u)
+#define TP_CLIENT_BUF_MAX (256u * 1024u)
+#define TP_UPSTREAM_BUF (64u * 1024u)
+#define TP_LINGER_MS 2000u
+/* A body left unread after an early response is discarded up to this size;
+ * beyond it the connection is closed instead. */
+#define TP_DISCARD_MAX (1024u * 1024u)
+
+typedef struct tp_conn tp_conn;
+typedef struct tp_up tp_up;
+
+/* A growable byte buffer. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} tp_buf;
+
+int tp_buf_reserve(tp_buf *b, size_t cap);
+int tp_buf_append(tp_buf *b, const void *p, size_t n);
+void tp_buf_free(tp_buf *b);
+
+/* An intrusive doubly-linked list node. */
+typedef struct tp_link {
+    struct tp_link *prev, *next;
+} tp_link;
+
+static inline void tp_list_init(tp_link *head) { head->prev = head->next = head; }
+static inline int tp_list_empty(const tp_link *head) { return head->next == head; }
+static inline void tp_list_insert(tp_link *head, tp_link *node) {
+    node->next = head->next;
+    node->prev = head;
+    head->next->prev = node;
+    head->next = node;
+}
+static inline void tp_list_remove(tp_link *node) {
+    if (node->next == NULL) return;
+    node->prev->next = node->next;
+    node->next->prev = node->prev;
+    node->prev = node->next = NULL;
+}
+#define TP_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* How a body is delimited. */
+typedef enum {
+    TP_BODY_NONE = 0,
+    TP_BODY_LENGTH,   /* Content-Length */
+    TP_BODY_CHUNKED,
+    TP_BODY_UNTIL_CLOSE /* responses only */
+} tp_body_mode;
+
+typedef enum {
+    TP_EX_NONE = 0,      /* no exchange on the connection */
+    TP_EX_DISPATCHED,    /* on_request called, no answer yet */
+    TP_EX_RESPONDED,     /* a complete local response was queued */
+    TP_EX_PROXYING       /* handed to an upstream */
+} tp_ex_state;
+
+struct tp_exchange {
+    tp_conn *conn;
+    uint64_t user;
+    tp_ex_state state;
+    uint8_t is_head;          /* HEAD request: responses carry no body */
+    uint8_t client_minor;     /* client's HTTP/1.<minor> */
+    uint8_t expect_continue;
+    uint8_t sent_continue;
+    uint8_t response_complete;/* every response byte has been queued */
+    uint8_t head_sent;        /* a response head went to the client */
+    uint8_t close_after;      /* no further request on this connection */
+    uint8_t retry_allowed;    /* inside on_upstream_error with a CONNECT_* kind */
+    uint8_t pending_error;    /* a tp_upstream_error waiting to be reported to Swift */
+    uint8_t head_written;     /* client_head went out */
+
+    /* Request body, as read from the client. */
+    tp_body_mode req_mode;
+    uint64_t req_remaining;   /* TP_BODY_LENGTH */
+    tp_chunked_decoder req_chunked;
+    uint8_t req_done;
+    uint8_t req_forward_done; /* the terminating chunk was sent upstream */
+
+    /* Upstream side. */
+    tp_up *up;
+    tp_upstream_target target;
+    tp_buf up_head;           /* Swift's request head, kept for a retry */
+    tp_buf client_head;       /* response head for the client, sent with the first body bytes */
+    tp_body_mode resp_mode;   /* framing toward the client */
+    uint8_t resp_chunked_out; /* re-encode chunks toward the client */
+
+    tp_exchange_stats stats;
+};
+
+struct tp_conn {
+    uv_tcp_t tcp;             /* first: the handle's address is the conn's */
+    tp_worker *worker;
+    tp_link link;             /* worker->conns */
+    tp_link dirty_link;       /* worker->dirty */
+    uint8_t *rbuf;
+    size_t rcap, rpos, rlen;  /* unconsumed bytes are rbuf[rpos..rlen) */
+    uint64_t deadline_ns;     /* header / keep-alive / linger deadline; 0 = none */
+    uint32_t pending_writes;
+    uint8_t reading;
+    uint8_t closing;
+    uint8_t lingering;        /* write side shut, discarding input until EOF */
+    uint8_t peer_eof;
+    tp_conn_info info;
+    tp_exchange ex;
+};
+
+typedef enum {
+    TP_UP_CONNECTING = 0,
+    TP_UP_ACTIVE,
+    TP_UP_IDLE,
+    TP_UP_CLOSING
+} tp_up_state;
+
+struct tp_up {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    tp_worker *worker;
+    tp_link link;             /* worker->ups (all) */
+    tp_link idle_link;        /* pool idle list */
+    uint32_t endpoint_id;
+    tp_up_state state;
+    tp_exchange *ex;          /* when ACTIVE */
+    uint8_t *rbuf;
+    size_t rpos, rlen;
+    uint64_t deadline_ns;
+    uint64_t timeout_ns;
+    uint32_t pending_writes;
+    uint8_t reused;
+    uint8_t reading;
+    uint8_t head_done;
+    uint8_t keep_alive;
+    uint8_t paused;           /* reading stopped: the client is slow */
+    uint8_t body_done;
+    uint8_t head_pending;     /* the request head still has to be written */
+    uint64_t bytes_in;
+    tp_body_mode mode;
+    uint64_t remaining;
+    tp_chunked_decoder chunked;
+};
+
+typedef struct {
+    tp_link idle;
+    uint32_t idle_count;
+} tp_pool;
+
+struct tp_worker {
+    uv_loop_t loop;
+    uv_async_t async;
+    uv_timer_t sweep_timer;
+    uv_timer_t tick_timer;
+    uv_thread_t thread;
+    uint32_t index;
+    void *ctx;
+    tp_callbacks cb;
+    tp_worker_options opt;
+    tp_link conns;
+    tp_link ups;
+    tp_link dirty;
+    uv_tcp_t *listeners[16];
+    uint32_t listener_ids[16];
+    uint32_t listener_count;
+    tp_pool *pools;
+    uint32_t pool_count;
+    uint64_t open_conns;
+    uint64_t next_conn_id;
+    uint32_t open_probes;
+    uint8_t draining;
+    uint8_t flushing;
+    uint64_t drain_deadline_ns;
+    tp_buf scratch;           /* response assembly */
+    tp_request_head req_head; /* parse target, reused */
+    tp_response_head resp_head;
+};
+
+/* write.c */
+typedef void (*tp_write_done)(void *owner, int status);
+/* Writes bufs in order: uv_try_write first, the rest copied and queued. Returns 0 or
+ * a libuv error. *pending is incremented for a queued write; done(owner) runs when it
+ * completes. */
+int tp_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, uint32_t *pending,
+                    tp_write_done done, void *owner);
+
+/* client.c */
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id);
+void tp_conn_progress(tp_conn *c);
+void tp_conn_mark_dirty(tp_conn *c);
+void tp_conn_close(tp_conn *c);
+void tp_conn_sweep(tp_conn *c, uint64_t now);
+void tp_conn_upstream_failed(tp_conn *c, tp_upstream_error kind);
+int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);
+size_t tp_conn_write_queue(tp_conn *c);
+void tp_ex_finish_response(tp_exchange *ex);
+
+/* upstream.c */
+void tp_up_begin(tp_exchange *ex);
+void tp_up_pump_body(tp_exchange *ex);
+void tp_up_detach(tp_exchange *ex, int reusable);
+void tp_up_client_drained(tp_exchange *ex);
+void tp_up_sweep(tp_up *u, uint64_t now);
+void tp_up_close(tp_up *u);
+tp_pool *tp_worker_pool(tp_worker *w, uint32_t endpoint_id);
+
+/* worker.c */
+void tp_worker_flush_dirty(tp_worker *w);
+void tp_worker_conn_closed(tp_worker *w);
+
+#endif

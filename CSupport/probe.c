@@ -1,0 +1,106 @@
+/*
+ * probe.c — active health checks: one fresh connection per probe, one request
+ * (Connection: close), the status line read back, the result handed to Swift.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+typedef struct {
+    uv_tcp_t tcp;
+    uv_connect_t connect_req;
+    uv_timer_t timer;
+    tp_worker *worker;
+    uint64_t token;
+    uint8_t *request;
+    size_t request_len;
+    uint8_t buf[1024];
+    size_t len;
+    uint32_t pending_writes;
+    uint8_t done;
+    uint8_t handles_open;
+} tp_probe;
+
+static void probe_handle_closed(uv_handle_t *h) {
+    tp_probe *p = h->data;
+    if (--p->handles_open == 0) {
+        p->worker->open_probes--;
+        free(p->request);
+        free(p);
+    }
+}
+
+static void probe_finish(tp_probe *p, uint16_t status) {
+    if (p->done) return;
+    p->done = 1;
+    tp_worker *w = p->worker;
+    if (w->cb.on_probe_result) w->cb.on_probe_result(w->ctx, p->token, status);
+    uv_close((uv_handle_t *)&p->tcp, probe_handle_closed);
+    uv_close((uv_handle_t *)&p->timer, probe_handle_closed);
+}
+
+static void probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    tp_probe *p = h->data;
+    buf->base = (char *)p->buf + p->len;
+    buf->len = sizeof p->buf - p->len;
+}
+
+static void probe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+    (void)buf;
+    tp_probe *p = s->data;
+    if (p->done) return;
+    if (nread > 0) p->len += (size_t)nread;
+    tp_response_head *h = &p->worker->resp_head;
+    tp_parse_limits limits = {sizeof p->buf, sizeof p->buf};
+    size_t hl;
+    tp_parse_result r = tp_http1_parse_response(p->buf, p->len, &limits, h, &hl);
+    if (r == TP_PARSE_DONE) probe_finish(p, h->status);
+    else if (r == TP_PARSE_ERROR || nread < 0 || p->len == sizeof p->buf) probe_finish(p, 0);
+    tp_worker_flush_dirty(p->worker);
+}
+
+static void probe_written(void *owner, int status) {
+    tp_probe *p = owner;
+    if (status < 0) probe_finish(p, 0);
+}
+
+static void probe_connected(uv_connect_t *req, int status) {
+    tp_probe *p = req->data;
+    if (p->done) return;
+    if (status < 0) { probe_finish(p, 0); return; }
+    uv_read_start((uv_stream_t *)&p->tcp, probe_alloc, probe_read);
+    uv_buf_t b = uv_buf_init((char *)p->request, (unsigned)p->request_len);
+    if (tp_stream_write((uv_stream_t *)&p->tcp, &b, 1, &p->pending_writes, probe_written, p) != 0)
+        probe_finish(p, 0);
+}
+
+static void probe_timeout(uv_timer_t *t) {
+    tp_probe *p = t->data;
+    probe_finish(p, 0);
+    tp_worker_flush_dirty(p->worker);
+}
+
+void tp_worker_probe(tp_worker *w, const tp_upstream_target *target,
+                     const uint8_t *request, size_t request_len, uint64_t token) {
+    tp_probe *p = calloc(1, sizeof *p);
+    if (!p) { if (w->cb.on_probe_result) w->cb.on_probe_result(w->ctx, token, 0); return; }
+    p->request = malloc(request_len);
+    if (!p->request) { free(p); if (w->cb.on_probe_result) w->cb.on_probe_result(w->ctx, token, 0); return; }
+    memcpy(p->request, request, request_len);
+    p->request_len = request_len;
+    p->worker = w;
+    p->token = token;
+    uv_tcp_init(&w->loop, &p->tcp);
+    uv_timer_init(&w->loop, &p->timer);
+    p->tcp.data = p;
+    p->timer.data = p;
+    p->connect_req.data = p;
+    p->handles_open = 2;
+    w->open_probes++;
+    uint32_t timeout = target->timeout_ms ? target->timeout_ms : 2000;
+    uv_timer_start(&p->timer, probe_timeout, timeout, 0);
+    if (uv_tcp_connect(&p->connect_req, &p->tcp, (const struct sockaddr *)target->addr,
+                       probe_connected) != 0)
+        probe_finish(p, 0);
+}

@@ -1,0 +1,492 @@
+/*
+ * upstream.c — the client side of HTTP/1.1 toward upstream endpoints: per-worker
+ * keep-alive pools keyed by endpoint id, request head + body written together,
+ * response heads parsed and handed to Swift, bodies relayed with backpressure.
+ *
+ * Failures are never reported from inside a call Swift made: they are parked in
+ * ex->pending_error and reported by tp_conn_progress() once Swift has returned.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "internal.h"
+
+#define TP_MAX_RESPONSE_HEAD (64u * 1024u)
+
+static void up_closed(uv_handle_t *h) {
+    tp_up *u = (tp_up *)h;
+    free(u->rbuf);
+    free(u);
+}
+
+void tp_up_close(tp_up *u) {
+    if (u->state == TP_UP_CLOSING) return;
+    if (u->state == TP_UP_IDLE) {
+        tp_pool *p = tp_worker_pool(u->worker, u->endpoint_id);
+        tp_list_remove(&u->idle_link);
+        if (p) p->idle_count--;
+    }
+    u->state = TP_UP_CLOSING;
+    tp_list_remove(&u->link);
+    if (u->ex) {
+        u->ex->up = NULL;
+        u->ex = NULL;
+    }
+    uv_close((uv_handle_t *)&u->tcp, up_closed);
+}
+
+/* Closes the upstream connection and parks the failure for the exchange. */
+static void up_fail(tp_up *u, tp_upstream_error kind) {
+    tp_exchange *ex = u->ex;
+    tp_up_close(u);
+    if (!ex) return;
+    ex->pending_error = (uint8_t)kind;
+    tp_conn_mark_dirty(ex->conn);
+}
+
+void tp_up_detach(tp_exchange *ex, int reusable) {
+    tp_up *u = ex->up;
+    if (!u) return;
+    tp_worker *w = u->worker;
+    ex->up = NULL;
+    u->ex = NULL;
+    if (reusable && !w->draining && u->state == TP_UP_ACTIVE) {
+        tp_pool *p = tp_worker_pool(w, u->endpoint_id);
+        if (p && p->idle_count < ex->target.max_idle) {
+            u->state = TP_UP_IDLE;
+            tp_list_insert(&p->idle, &u->idle_link);
+            p->idle_count++;
+            u->deadline_ns = uv_hrtime() + (uint64_t)w->opt.upstream_idle_timeout_ms * 1000000ull;
+            u->rpos = u->rlen = 0;
+            return;
+        }
+    }
+    tp_up_close(u);
+}
+
+static void up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    (void)suggested;
+    tp_up *u = (tp_up *)h;
+    if (u->rpos == u->rlen) {
+        u->rpos = u->rlen = 0;
+    } else if (u->rpos > 0) {
+        memmove(u->rbuf, u->rbuf + u->rpos, u->rlen - u->rpos);
+        u->rlen -= u->rpos;
+        u->rpos = 0;
+    }
+    buf->base = (char *)u->rbuf + u->rlen;
+    buf->len = TP_UPSTREAM_BUF - u->rlen;
+}
+
+static void up_write_done(void *owner, int status) {
+    tp_up *u = owner;
+    if (u->state == TP_UP_CLOSING) return;
+    if (status < 0) {
+        up_fail(u, TP_UPSTREAM_RESET);
+    } else if (u->ex) {
+        tp_conn_mark_dirty(u->ex->conn);  /* more body may be pumped now */
+    }
+    tp_worker_flush_dirty(u->worker);
+}
+
+/* Appends "<framing>\r\n" for the request body to the exchange's upstream head. */
+static size_t request_framing(tp_exchange *ex, char *out, size_t cap) {
+    if (ex->req_mode == TP_BODY_LENGTH)
+        return (size_t)snprintf(out, cap, "content-length: %llu\r\n\r\n",
+                                (unsigned long long)(ex->req_remaining + ex->stats.request_body_bytes));
+    if (ex->req_mode == TP_BODY_CHUNKED)
+        return (size_t)snprintf(out, cap, "transfer-encoding: chunked\r\n\r\n");
+    return (size_t)snprintf(out, cap, "\r\n");
+}
+
+/* Writes the pending request head (if any) and as much request body as is buffered,
+ * in one write. Runs only from event context (tp_conn_progress, callbacks). */
+void tp_up_pump_body(tp_exchange *ex) {
+    tp_up *u = ex->up;
+    tp_conn *c = ex->conn;
+    tp_worker *w = c->worker;
+    if (!u || u->state != TP_UP_ACTIVE) return;
+    uv_buf_t bufs[40];
+    unsigned n = 0;
+    char framing[64];
+    char sizes[12][24];
+    unsigned nsizes = 0;
+    static const char crlf[] = "\r\n";
+    static const char last_chunk[] = "0\r\n\r\n";
+    if (u->head_pending) {
+        bufs[n++] = uv_buf_init((char *)ex->up_head.data, (unsigned)ex->up_head.len);
+        bufs[n++] = uv_buf_init(framing, (unsigned)request_framing(ex, framing, sizeof framing));
+        u->head_pending = 0;
+    }
+    int failed = 0;
+    if (u->tcp.write_queue_size <= TP_HIGH_WATER) {
+        while (!ex->req_done && c->rpos < c->rlen && n < 36 && nsizes < 12) {
+            size_t avail = c->rlen - c->rpos;
+            if (ex->req_mode == TP_BODY_LENGTH) {
+                size_t take = avail < ex->req_remaining ? avail : (size_t)ex->req_remaining;
+                bufs[n++] = uv_buf_init((char *)c->rbuf + c->rpos, (unsigned)take);
+                c->rpos += take;
+                ex->req_remaining -= take;
+                ex->stats.request_body_bytes += take;
+                if (ex->req_remaining == 0) ex->req_done = ex->req_forward_done = 1;
+            } else {
+                size_t used = 0, dlen = 0;
+                const uint8_t *data = NULL;
+                tp_chunk_result r = tp_chunked_decode(&ex->req_chunked, c->rbuf + c->rpos, avail,
+                                                      &used, &data, &dlen);
+                c->rpos += used;
+                if (r == TP_CHUNK_DATA) {
+                    int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", dlen);
+                    bufs[n++] = uv_buf_init(sizes[nsizes++], (unsigned)len);
+                    bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
+                    bufs[n++] = uv_buf_init((char *)crlf, 2);
+                    ex->stats.request_body_bytes += dlen;
+                } else if (r == TP_CHUNK_DONE) {
+                    bufs[n++] = uv_buf_init((char *)last_chunk, 5);
+                    ex->req_done = ex->req_forward_done = 1;
+                } else if (r == TP_CHUNK_ERROR) {
+                    failed = TP_CLIENT_BODY_INVALID;
+                    break;
+                } else {
+                    break;
+                }
+            }
+            if (ex->stats.request_body_bytes > w->opt.max_body_bytes) {
+                failed = TP_CLIENT_BODY_TOO_LARGE;
+                break;
+            }
+        }
+    }
+    if (failed) {
+        ex->close_after = 1;
+        up_fail(u, (tp_upstream_error)failed);
+        return;
+    }
+    if (n == 0) return;
+    u->deadline_ns = uv_hrtime() + u->timeout_ns;
+    if (tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u) != 0)
+        up_fail(u, TP_UPSTREAM_RESET);
+}
+
+static int up_relay_once(tp_up *u);
+
+/* Relays every buffered response byte to the client, in as few writes as possible. */
+static void up_relay(tp_up *u) {
+    while (up_relay_once(u)) {}
+}
+
+/* One gathered write; returns 1 when more buffered bytes are waiting. */
+static int up_relay_once(tp_up *u) {
+    tp_exchange *ex = u->ex;
+    tp_conn *c = ex->conn;
+    uv_buf_t bufs[40];
+    unsigned n = 0;
+    char sizes[12][24];
+    unsigned nsizes = 0;
+    static const char crlf[] = "\r\n";
+    static const char last_chunk[] = "0\r\n\r\n";
+    if (!ex->head_written) {
+        bufs[n++] = uv_buf_init((char *)ex->client_head.data, (unsigned)ex->client_head.len);
+        ex->head_written = 1;
+    }
+    int bad = 0;
+    while (!u->body_done && n < 36 && nsizes < 12) {
+        size_t avail = u->rlen - u->rpos;
+        if (u->mode == TP_BODY_NONE) { u->body_done = 1; break; }
+        if (avail == 0) break;
+        if (u->mode == TP_BODY_LENGTH) {
+            size_t take = avail < u->remaining ? avail : (size_t)u->remaining;
+            bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)take);
+            u->rpos += take;
+            u->remaining -= take;
+            ex->stats.response_body_bytes += take;
+            if (u->remaining == 0) u->body_done = 1;
+        } else if (u->mode == TP_BODY_UNTIL_CLOSE) {
+            bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)avail);
+            if (ex->resp_chunked_out) {
+                /* the size line must precede the data: insert before it */
+                int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", avail);
+                bufs[n] = bufs[n - 1];
+                bufs[n - 1] = uv_buf_init(sizes[nsizes++], (unsigned)len);
+                n++;
+                bufs[n++] = uv_buf_init((char *)crlf, 2);
+            }
+            u->rpos += avail;
+            ex->stats.response_body_bytes += avail;
+        } else {
+            size_t used = 0, dlen = 0;
+            const uint8_t *data = NULL;
+            tp_chunk_result r = tp_chunked_decode(&u->chunked, u->rbuf + u->rpos, avail, &used,
+                                                  &data, &dlen);
+            u->rpos += used;
+            if (r == TP_CHUNK_DATA) {
+                if (ex->resp_chunked_out) {
+                    int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", dlen);
+                    bufs[n++] = uv_buf_init(sizes[nsizes++], (unsigned)len);
+                }
+                bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
+                if (ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)crlf, 2);
+                ex->stats.response_body_bytes += dlen;
+            } else if (r == TP_CHUNK_DONE) {
+                u->body_done = 1;
+            } else if (r == TP_CHUNK_ERROR) {
+                bad = 1;
+                break;
+            } else {
+                break;
+            }
+        }
+    }
+    if (u->body_done && ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)last_chunk, 5);
+    if (n && tp_conn_write(c, bufs, n) != 0) return 0;  /* the client is gone; c closed */
+    if (bad) {
+        ex->stats.aborted = 1;
+        tp_conn_close(c);
+        return 0;
+    }
+    if (u->body_done) {
+        int reusable = u->keep_alive && ex->req_forward_done && u->rpos == u->rlen &&
+                       u->mode != TP_BODY_UNTIL_CLOSE;
+        tp_up_detach(ex, reusable);
+        tp_ex_finish_response(ex);
+        return 0;
+    }
+    if (tp_conn_write_queue(c) > TP_HIGH_WATER && u->reading) {
+        uv_read_stop((uv_stream_t *)&u->tcp);
+        u->reading = 0;
+        u->paused = 1;
+    }
+    return u->rpos < u->rlen && (n >= 36 || nsizes >= 12);
+}
+
+/* Parses the response head once it is complete, asks Swift for the client's head. */
+static void up_process(tp_up *u) {
+    tp_exchange *ex = u->ex;
+    tp_worker *w = u->worker;
+    if (!u->head_done) {
+        tp_response_head *h = &w->resp_head;
+        tp_parse_limits limits = {TP_MAX_RESPONSE_HEAD, TP_MAX_RESPONSE_HEAD};
+        for (;;) {
+            size_t hl = 0;
+            tp_parse_result r = tp_http1_parse_response(u->rbuf + u->rpos, u->rlen - u->rpos,
+                                                        &limits, h, &hl);
+            if (r == TP_PARSE_NEED_MORE) {
+                if (u->rlen - u->rpos >= TP_UPSTREAM_BUF) up_fail(u, TP_UPSTREAM_BAD_RESPONSE);
+                return;
+            }
+            if (r == TP_PARSE_ERROR) { up_fail(u, TP_UPSTREAM_BAD_RESPONSE); return; }
+            u->rpos += hl;
+            if (h->status >= 100 && h->status < 200) {
+                if (h->status == 101) { up_fail(u, TP_UPSTREAM_BAD_RESPONSE); return; }
+                continue;  /* interim responses are not relayed */
+            }
+            break;
+        }
+        u->head_done = 1;
+        u->keep_alive = h->keep_alive;
+        ex->stats.upstream_status = h->status;
+        ex->stats.upstream_head_ns = uv_hrtime();
+        int64_t head_length = h->content_length;
+        if (ex->is_head || h->status == 204 || h->status == 304) {
+            u->mode = TP_BODY_NONE;
+        } else if (h->chunked) {
+            u->mode = TP_BODY_CHUNKED;
+            tp_chunked_init(&u->chunked);
+        } else if (h->content_length > 0) {
+            u->mode = TP_BODY_LENGTH;
+            u->remaining = (uint64_t)h->content_length;
+        } else if (h->content_length == 0) {
+            u->mode = TP_BODY_NONE;
+        } else {
+            u->mode = TP_BODY_UNTIL_CLOSE;
+            u->keep_alive = 0;
+        }
+        uint16_t status = h->status;
+        w->cb.on_upstream_head(w->ctx, ex, h);
+        if (ex->up != u) return;  /* Swift answered with a response of its own */
+        if (!ex->head_sent) {
+            static const char head[] = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n";
+            static const char body[] = "{\"message\":\"Internal Server Error\"}";
+            tp_exchange_respond(ex, (const uint8_t *)head, sizeof head - 1, (const uint8_t *)body,
+                                sizeof body - 1, TP_RESPOND_CLOSE);
+            return;
+        }
+        char framing[96];
+        int flen = 0;
+        if (u->mode == TP_BODY_LENGTH) {
+            flen = snprintf(framing, sizeof framing, "content-length: %llu\r\n",
+                            (unsigned long long)u->remaining);
+        } else if (u->mode == TP_BODY_NONE) {
+            if (head_length >= 0 && status != 204)
+                flen = snprintf(framing, sizeof framing, "content-length: %lld\r\n", (long long)head_length);
+            else if (status != 204 && status != 304)
+                flen = snprintf(framing, sizeof framing, "content-length: 0\r\n");
+        } else if (ex->client_minor >= 1) {
+            flen = snprintf(framing, sizeof framing, "transfer-encoding: chunked\r\n");
+            ex->resp_chunked_out = 1;
+        } else {
+            ex->close_after = 1;  /* an HTTP/1.0 client: the close delimits the body */
+        }
+        int close_after = ex->close_after || w->draining;
+        const char *conn_line = close_after ? "connection: close\r\n"
+                                            : (ex->client_minor == 0 ? "connection: keep-alive\r\n" : "");
+        flen += snprintf(framing + flen, sizeof framing - (size_t)flen, "%s\r\n", conn_line);
+        if (tp_buf_append(&ex->client_head, framing, (size_t)flen) != 0) {
+            tp_conn_close(ex->conn);
+            return;
+        }
+    }
+    up_relay(u);
+}
+
+static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+    (void)buf;
+    tp_up *u = (tp_up *)s;
+    tp_worker *w = u->worker;
+    if (u->state == TP_UP_CLOSING) return;
+    if (nread > 0) {
+        u->rlen += (size_t)nread;
+        u->bytes_in += (uint64_t)nread;
+        if (u->state != TP_UP_ACTIVE || !u->ex) {
+            tp_up_close(u);  /* bytes nobody asked for: the connection is unusable */
+        } else {
+            u->deadline_ns = uv_hrtime() + u->timeout_ns;
+            up_process(u);
+        }
+    } else if (nread == UV_ENOBUFS) {
+        /* A response head that does not fit the buffer. */
+        if (u->ex && !u->head_done) up_fail(u, TP_UPSTREAM_BAD_RESPONSE);
+        else tp_up_close(u);
+    } else if (nread < 0) {
+        tp_exchange *ex = u->ex;
+        if (u->state != TP_UP_ACTIVE || !ex) {
+            tp_up_close(u);
+        } else if (u->head_done && u->mode == TP_BODY_UNTIL_CLOSE) {
+            u->body_done = 1;
+            up_relay(u);
+        } else if (!u->head_done) {
+            up_fail(u, u->bytes_in ? TP_UPSTREAM_BAD_RESPONSE : TP_UPSTREAM_RESET);
+        } else {
+            /* Truncated body after the head went out: the client must see a cut. */
+            tp_conn *c = ex->conn;
+            tp_up_close(u);
+            ex->stats.aborted = 1;
+            tp_conn_close(c);
+        }
+    }
+    tp_worker_flush_dirty(w);
+}
+
+static void up_start_reading(tp_up *u) {
+    if (u->reading) return;
+    if (uv_read_start((uv_stream_t *)&u->tcp, up_alloc, up_read) == 0) u->reading = 1;
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+    tp_up *u = TP_CONTAINER(req, tp_up, connect_req);
+    tp_worker *w = u->worker;
+    if (u->state == TP_UP_CLOSING) return;
+    if (status < 0) {
+        up_fail(u, status == UV_ETIMEDOUT ? TP_UPSTREAM_CONNECT_TIMEOUT : TP_UPSTREAM_CONNECT_FAILED);
+    } else if (!u->ex) {
+        tp_up_close(u);
+    } else {
+        u->state = TP_UP_ACTIVE;
+        u->deadline_ns = uv_hrtime() + u->timeout_ns;
+        up_start_reading(u);
+        tp_conn_mark_dirty(u->ex->conn);
+    }
+    tp_worker_flush_dirty(w);
+}
+
+static void attach(tp_up *u, tp_exchange *ex) {
+    u->ex = ex;
+    ex->up = u;
+    u->head_done = 0;
+    u->body_done = 0;
+    u->bytes_in = 0;
+    u->mode = TP_BODY_NONE;
+    u->remaining = 0;
+    u->head_pending = 1;
+    u->timeout_ns = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+}
+
+void tp_up_begin(tp_exchange *ex) {
+    tp_worker *w = ex->conn->worker;
+    tp_pool *p = tp_worker_pool(w, ex->target.endpoint_id);
+    if (p && p->idle_count > 0) {
+        tp_link *l = p->idle.next;
+        tp_up *u = TP_CONTAINER(l, tp_up, idle_link);
+        tp_list_remove(l);
+        p->idle_count--;
+        u->state = TP_UP_ACTIVE;
+        u->reused = 1;
+        attach(u, ex);
+        u->deadline_ns = uv_hrtime() + u->timeout_ns;
+        if (u->paused) { u->paused = 0; }
+        up_start_reading(u);
+        return;  /* tp_conn_progress writes head and body together */
+    }
+    tp_up *u = calloc(1, sizeof(tp_up));
+    if (u) u->rbuf = malloc(TP_UPSTREAM_BUF);
+    if (!u || !u->rbuf) {
+        if (u) free(u);
+        ex->pending_error = TP_UPSTREAM_CONNECT_FAILED;
+        return;
+    }
+    u->worker = w;
+    u->endpoint_id = ex->target.endpoint_id;
+    u->state = TP_UP_CONNECTING;
+    uv_tcp_init(&w->loop, &u->tcp);
+    uv_tcp_nodelay(&u->tcp, 1);
+    tp_list_insert(&w->ups, &u->link);
+    attach(u, ex);
+    uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
+    u->deadline_ns = uv_hrtime() + (uint64_t)cto * 1000000ull;
+    int r = uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect);
+    if (r != 0) up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
+}
+
+void tp_up_client_drained(tp_exchange *ex) {
+    tp_up *u = ex->up;
+    if (!u || !u->paused) return;
+    if (tp_conn_write_queue(ex->conn) > TP_LOW_WATER) return;
+    u->paused = 0;
+    u->deadline_ns = uv_hrtime() + u->timeout_ns;
+    up_start_reading(u);
+}
+
+void tp_up_sweep(tp_up *u, uint64_t now) {
+    if (u->state == TP_UP_CLOSING || u->paused || u->deadline_ns == 0 || now < u->deadline_ns) return;
+    switch (u->state) {
+    case TP_UP_IDLE: tp_up_close(u); break;
+    case TP_UP_CONNECTING: up_fail(u, TP_UPSTREAM_CONNECT_TIMEOUT); break;
+    case TP_UP_ACTIVE:
+        if (!u->head_done) up_fail(u, TP_UPSTREAM_TIMEOUT);
+        else if (u->ex) {
+            tp_conn *c = u->ex->conn;
+            u->ex->stats.aborted = 1;
+            tp_up_close(u);
+            tp_conn_close(c);
+        } else tp_up_close(u);
+        break;
+    default: break;
+    }
+}
+
+int tp_target_set_addr(tp_upstream_target *target, const char *ip, uint16_t port) {
+    memset(target->addr, 0, sizeof target->addr);
+    struct sockaddr_in a4;
+    struct sockaddr_in6 a6;
+    if (uv_ip4_addr(ip, port, &a4) == 0) {
+        memcpy(target->addr, &a4, sizeof a4);
+        return 0;
+    }
+    if (uv_ip6_addr(ip, port, &a6) == 0) {
+        memcpy(target->addr, &a6, sizeof a6);
+        return 0;
+    }
+    return -EINVAL;
+}
