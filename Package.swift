@@ -31,7 +31,10 @@ let package = Package(
         // The request pipeline: phases that need no sockets.
         .target(
             name: "TurnpikeGateway",
-            dependencies: ["TurnpikeConfig", "TurnpikeRouting"]
+            dependencies: [
+                "TurnpikeConfig", "TurnpikeRouting",
+                .product(name: "Atomics", package: "swift-atomics"),
+            ]
         ),
         // Binds the pipeline to the shim: workers, upstream pools, health checks, admin.
         .target(

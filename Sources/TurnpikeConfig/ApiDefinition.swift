@@ -1,0 +1,133 @@
+/// One API (apigatewayv2 `Api`): its integrations, routes and stages.
+public struct ApiDefinition: Sendable, Equatable {
+    public let name: String
+    /// Given in the file, or derived from the name so that it survives restarts.
+    public let apiId: String
+    public let protocolType: ApiProtocolType
+    public let description: String?
+    public let integrations: [Integration]
+    public let routes: [Route]
+    public let stages: [Stage]
+    /// When true, `{apiId}.execute-api.*` hosts do not reach this api; only domain names do.
+    public let disableExecuteApiEndpoint: Bool
+
+    public init(
+        name: String, apiId: String, protocolType: ApiProtocolType, description: String?,
+        integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool
+    ) {
+        self.name = name
+        self.apiId = apiId
+        self.protocolType = protocolType
+        self.description = description
+        self.integrations = integrations
+        self.routes = routes
+        self.stages = stages
+        self.disableExecuteApiEndpoint = disableExecuteApiEndpoint
+    }
+}
+
+/// The API flavour, which decides AWS-visible behaviour (error bodies, headers).
+public enum ApiProtocolType: String, Sendable, Equatable, CaseIterable {
+    case http = "HTTP"
+}
+
+/// Where a route's requests go (apigatewayv2 `Integration`).
+public struct Integration: Sendable, Equatable {
+    /// Unique within its api; routes name it in `target`.
+    public let name: String
+    public let type: IntegrationType
+    public let uri: IntegrationURI
+    /// The upstream request's method; nil passes the client's method (also what "ANY" means).
+    public let method: String?
+    public let timeoutMillis: Int
+    public let payloadFormatVersion: String?
+    /// Applied in order to the upstream request.
+    public let requestParameters: [ParameterMapping]
+    /// Keyed by the upstream status code ("200"..."599"), applied to matching responses.
+    public let responseParameters: [String: [ParameterMapping]]
+
+    public init(
+        name: String, type: IntegrationType, uri: IntegrationURI, method: String?, timeoutMillis: Int,
+        payloadFormatVersion: String?, requestParameters: [ParameterMapping],
+        responseParameters: [String: [ParameterMapping]]
+    ) {
+        self.name = name
+        self.type = type
+        self.uri = uri
+        self.method = method
+        self.timeoutMillis = timeoutMillis
+        self.payloadFormatVersion = payloadFormatVersion
+        self.requestParameters = requestParameters
+        self.responseParameters = responseParameters
+    }
+}
+
+/// The kind of integration.
+public enum IntegrationType: String, Sendable, Equatable, CaseIterable {
+    case httpProxy = "HTTP_PROXY"
+}
+
+/// A parsed `http://` integration URI: where to connect, and the request target to send.
+public struct IntegrationURI: Sendable, Equatable {
+    /// As written in the file.
+    public let text: String
+    public let upstream: Upstream
+    /// Path and query after the authority ("" when the URI has none), with its variables.
+    public let pathAndQuery: [URIPart]
+
+    public init(text: String, upstream: Upstream, pathAndQuery: [URIPart]) {
+        self.text = text
+        self.upstream = upstream
+        self.pathAndQuery = pathAndQuery
+    }
+}
+
+/// The authority part of an integration URI.
+public enum Upstream: Sendable, Equatable {
+    /// A target group, named by the URI's host.
+    case targetGroup(String)
+    /// A fixed `host:port`.
+    case endpoint(Endpoint)
+    /// A `host:port` known only per stage, built from stage variables and literal text.
+    case stageDependent([URIPart])
+}
+
+/// A piece of an integration URI.
+public enum URIPart: Sendable, Equatable {
+    case literal(String)
+    /// `{name}` or `{name+}`: the route's path parameter of that name (without the `+`).
+    case pathParameter(String)
+    /// `${stageVariables.name}`.
+    case stageVariable(String)
+}
+
+/// A route (apigatewayv2 `Route`): a route key and the integration it sends to.
+public struct Route: Sendable, Equatable {
+    /// `$default`, or `METHOD /path` with single spaces, e.g. `GET /pets/{petId}`.
+    public let routeKey: String
+    public let integrationName: String
+
+    public init(routeKey: String, integrationName: String) {
+        self.routeKey = routeKey
+        self.integrationName = integrationName
+    }
+}
+
+/// A stage (apigatewayv2 `Stage`): a named deployment of an api with its own variables.
+public struct Stage: Sendable, Equatable {
+    /// `$default` or `[A-Za-z0-9_-]{1,128}`.
+    public let name: String
+    public let description: String?
+    public let variables: [String: String]
+    public let autoDeploy: Bool
+    /// Overrides the global access log for this stage; nil uses the global settings.
+    public let accessLog: AccessLogSettings?
+
+    public init(name: String, description: String?, variables: [String: String], autoDeploy: Bool, accessLog: AccessLogSettings?) {
+        self.name = name
+        self.description = description
+        self.variables = variables
+        self.autoDeploy = autoDeploy
+        self.accessLog = accessLog
+    }
+}

@@ -1,0 +1,219 @@
+import Yams
+
+/// Walks the node tree section by section into model values, logging every issue on the way.
+/// Where a value is invalid it substitutes a fallback and carries on, so that one pass finds
+/// all issues; the loader discards the result whenever any issue was logged.
+struct ConfigParser {
+    let log: IssueLog
+    /// The config file's folder, which relative `file://` paths are resolved against.
+    let directory: String
+
+    func gatewayConfig(_ root: Node, sourcePath: String) -> GatewayConfig? {
+        guard let top = ObjectReader(
+            root, .root, log: log,
+            keys: ["listeners", "settings", "targetGroups", "apis", "domainNames"],
+            unsupported: ["authorizers", "functions", "usagePlans", "apiKeys"]
+        ) else { return nil }
+        let targetGroups = self.targetGroups(top)
+        let apis = self.apis(top, targetGroupNames: Set(targetGroups.map(\.name)))
+        return GatewayConfig(
+            listeners: listeners(top, apiNames: Set(apis.map(\.name))),
+            settings: settings(top),
+            targetGroups: targetGroups,
+            apis: apis,
+            domainNames: domainNames(top, apis: apis),
+            sourcePath: sourcePath
+        )
+    }
+
+    // MARK: listeners
+
+    private func listeners(_ top: ObjectReader, apiNames: Set<String>) -> [Listener] {
+        var names = UniqueNames()
+        var listeners: [Listener] = []
+        var firstAdmin: String?
+        for (path, node) in top.requiredList("listeners") {
+            guard let fields = ObjectReader(
+                node, path, log: log, keys: ["name", "host", "port", "protocol", "admin", "defaultApi"]
+            ) else { continue }
+            let name = fields.requiredString("name") ?? ""
+            if !name.isEmpty { names.claim(name, "listener name", path.key("name"), at: fields.node("name")?.mark, log: log) }
+            var host = "127.0.0.1"
+            if let hostNode = fields.node("host"), let text = log.string(hostNode, path.key("host")) {
+                if let numeric = AddressSyntax.numericHost(text) {
+                    host = numeric
+                } else {
+                    log.add(path.key("host"), at: hostNode,
+                            "host must be a numeric IPv4 or IPv6 address or \"localhost\", got \"\(text)\"")
+                }
+            }
+            let port = fields.requiredInt("port", in: 1...65535)
+            let protocolType: ListenerProtocol = fields.choice("protocol", default: .http, notYet: ["HTTPS"])
+            let admin = fields.bool("admin", default: false)
+            let defaultApi = fields.string("defaultApi")
+            if let defaultApi, let apiNode = fields.node("defaultApi") {
+                if admin {
+                    log.add(path.key("defaultApi"), at: apiNode, "an admin listener serves no apis; remove defaultApi")
+                } else if !apiNames.contains(defaultApi) {
+                    log.add(path.key("defaultApi"), at: apiNode, "names no api: \"\(defaultApi)\"")
+                }
+            }
+            if admin, let adminNode = fields.node("admin") {
+                if let firstAdmin {
+                    log.add(path.key("admin"), at: adminNode,
+                            "only one admin listener is allowed; \"\(firstAdmin)\" is one already")
+                } else {
+                    firstAdmin = name
+                }
+            }
+            if let port, let clash = listeners.first(where: { $0.port == port && Self.hostsOverlap($0.host, host) }) {
+                log.add(path.key("port"), at: fields.node("port")?.mark,
+                        "port \(port) on \(host) is already used by listener \"\(clash.name)\"")
+            }
+            listeners.append(Listener(
+                name: name, host: host, port: port ?? 0, protocolType: protocolType, admin: admin,
+                defaultApi: defaultApi))
+        }
+        if top.node("listeners") != nil, !listeners.contains(where: { !$0.admin }) {
+            log.add(.root.key("listeners"), at: top.node("listeners")?.mark, "at least one non-admin listener is required")
+        }
+        return listeners
+    }
+
+    /// Two binds clash when they share an address, or when either is the wildcard address.
+    private static func hostsOverlap(_ a: String, _ b: String) -> Bool {
+        let wildcards: Set<String> = ["0.0.0.0", "::"]
+        return a == b || wildcards.contains(a) || wildcards.contains(b)
+    }
+
+    // MARK: settings
+
+    private func settings(_ top: ObjectReader) -> GatewaySettings {
+        let defaults = GatewaySettings.defaults
+        guard let fields = top.object("settings", keys: [
+            "workers", "maxRequestBodyBytes", "maxRequestLineBytes", "maxHeaderBytes", "keepAliveTimeoutSeconds",
+            "headerTimeoutSeconds", "drainTimeoutSeconds", "upstreamIdleTimeoutSeconds", "accessLog",
+        ]) else { return defaults }
+        let positive = 1...Int.max
+        let accessLog = fields.object("accessLog", keys: ["enabled", "destination", "format"])
+            .map { accessLogSettings($0, enabled: $0.bool("enabled", default: false)) }
+        return GatewaySettings(
+            workers: fields.optionalInt("workers", in: 1...4096),
+            maxRequestBodyBytes: fields.int("maxRequestBodyBytes", default: defaults.maxRequestBodyBytes, in: positive),
+            maxRequestLineBytes: fields.int("maxRequestLineBytes", default: defaults.maxRequestLineBytes, in: positive),
+            maxHeaderBytes: fields.int("maxHeaderBytes", default: defaults.maxHeaderBytes, in: positive),
+            keepAliveTimeoutSeconds: fields.int(
+                "keepAliveTimeoutSeconds", default: defaults.keepAliveTimeoutSeconds, in: positive),
+            headerTimeoutSeconds: fields.int("headerTimeoutSeconds", default: defaults.headerTimeoutSeconds, in: positive),
+            drainTimeoutSeconds: fields.int("drainTimeoutSeconds", default: defaults.drainTimeoutSeconds, in: positive),
+            upstreamIdleTimeoutSeconds: fields.int(
+                "upstreamIdleTimeoutSeconds", default: defaults.upstreamIdleTimeoutSeconds, in: positive),
+            accessLog: accessLog ?? defaults.accessLog
+        )
+    }
+
+    /// Reads `destination` and `format` of a global or per-stage access log.
+    func accessLogSettings(_ fields: ObjectReader, enabled: Bool) -> AccessLogSettings {
+        var destination = AccessLogDestination.stdout
+        if let node = fields.node("destination"), let text = log.string(node, fields.path.key("destination")) {
+            switch text {
+            case "stdout": destination = .stdout
+            case "stderr": destination = .stderr
+            case _ where text.hasPrefix("file://") && text.count > "file://".count:
+                destination = .file(path: resolve(String(text.dropFirst("file://".count))))
+            default:
+                log.add(fields.path.key("destination"), at: node,
+                        "expected \"stdout\", \"stderr\" or \"file://PATH\", got \"\(text)\"")
+            }
+        }
+        var format: ValueTemplate?
+        if let node = fields.node("format"), let text = log.string(node, fields.path.key("format")) {
+            switch TemplateSyntax.parse(text, scope: .accessLog) {
+            case let .success(template): format = template
+            case let .failure(error): log.add(fields.path.key("format"), at: node, error.message)
+            }
+        }
+        return AccessLogSettings(enabled: enabled, destination: destination, format: format)
+    }
+
+    /// A path relative to the config file's folder.
+    private func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        var relative = Substring(path)
+        while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
+        return directory.isEmpty ? String(relative) : directory + "/" + relative
+    }
+
+    // MARK: target groups
+
+    private func targetGroups(_ top: ObjectReader) -> [TargetGroup] {
+        var names = UniqueNames()
+        var groups: [TargetGroup] = []
+        for (path, node) in top.list("targetGroups") {
+            guard let fields = ObjectReader(node, path, log: log, keys: [
+                "name", "endpoints", "loadBalancing", "healthCheck", "maxConnectionsPerEndpoint",
+                "maxIdleConnectionsPerEndpoint", "connectTimeoutMillis", "passiveEjection",
+            ]) else { continue }
+            let name = fields.requiredString("name") ?? ""
+            if let nameNode = fields.node("name"), !name.isEmpty {
+                names.claim(name, "target group name", path.key("name"), at: nameNode.mark, log: log)
+                if !name.allSatisfy({ $0.isASCIILetterOrDigit || "._-".contains($0) }) {
+                    log.add(path.key("name"), at: nameNode,
+                            "a target group name is used as a URL host: letters, digits, \".\", \"_\" and \"-\" only")
+                }
+            }
+            var endpoints: [Endpoint] = []
+            let endpointNodes = fields.requiredList("endpoints")
+            if let listNode = fields.node("endpoints"), case .sequence = listNode, endpointNodes.isEmpty {
+                log.add(path.key("endpoints"), at: listNode, "a target group needs at least one endpoint")
+            }
+            for (endpointPath, endpointNode) in endpointNodes {
+                guard let text = log.string(endpointNode, endpointPath) else { continue }
+                switch AddressSyntax.endpoint(text) {
+                case let .success(endpoint):
+                    if endpoints.contains(endpoint) {
+                        log.add(endpointPath, at: endpointNode, "duplicate endpoint \"\(text)\"")
+                    }
+                    endpoints.append(endpoint)
+                case let .failure(error):
+                    log.add(endpointPath, at: endpointNode, "invalid endpoint \(error.message)")
+                }
+            }
+            groups.append(TargetGroup(
+                name: name,
+                endpoints: endpoints,
+                loadBalancing: fields.choice("loadBalancing", default: .roundRobin),
+                healthCheck: healthCheck(fields),
+                maxConnectionsPerEndpoint: fields.int("maxConnectionsPerEndpoint", default: 256, in: 1...65536),
+                maxIdleConnectionsPerEndpoint: fields.int("maxIdleConnectionsPerEndpoint", default: 64, in: 0...65536),
+                connectTimeoutMillis: fields.int("connectTimeoutMillis", default: 3000, in: 1...300_000),
+                passiveEjection: fields.object("passiveEjection", keys: ["consecutiveFailures", "ejectionSeconds"]).map {
+                    PassiveEjection(
+                        consecutiveFailures: $0.int("consecutiveFailures", default: 5, in: 1...Int.max),
+                        ejectionSeconds: $0.int("ejectionSeconds", default: 30, in: 1...Int.max))
+                }
+            ))
+        }
+        return groups
+    }
+
+    private func healthCheck(_ group: ObjectReader) -> HealthCheck? {
+        guard let fields = group.object("healthCheck", keys: [
+            "path", "intervalSeconds", "timeoutSeconds", "healthyThreshold", "unhealthyThreshold",
+        ]) else { return nil }
+        var path = "/"
+        if let node = fields.node("path"), let text = log.string(node, fields.path.key("path")) {
+            if text.hasPrefix("/") {
+                path = text
+            } else {
+                log.add(fields.path.key("path"), at: node, "must start with \"/\", got \"\(text)\"")
+            }
+        }
+        return HealthCheck(
+            path: path,
+            intervalSeconds: fields.int("intervalSeconds", default: 5, in: 1...3600),
+            timeoutSeconds: fields.int("timeoutSeconds", default: 2, in: 1...3600),
+            healthyThreshold: fields.int("healthyThreshold", default: 2, in: 1...100),
+            unhealthyThreshold: fields.int("unhealthyThreshold", default: 3, in: 1...100))
+    }
+}

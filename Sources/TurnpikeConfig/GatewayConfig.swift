@@ -1,0 +1,112 @@
+/// One validated, immutable configuration snapshot: everything the gateway serves.
+public struct GatewayConfig: Sendable, Equatable {
+    public let listeners: [Listener]
+    public let settings: GatewaySettings
+    public let targetGroups: [TargetGroup]
+    public let apis: [ApiDefinition]
+    public let domainNames: [DomainName]
+    /// The file the snapshot was read from (absolute when loaded from disk).
+    public let sourcePath: String
+
+    public init(
+        listeners: [Listener], settings: GatewaySettings, targetGroups: [TargetGroup],
+        apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String
+    ) {
+        self.listeners = listeners
+        self.settings = settings
+        self.targetGroups = targetGroups
+        self.apis = apis
+        self.domainNames = domainNames
+        self.sourcePath = sourcePath
+    }
+}
+
+/// A socket Turnpike listens on (extension): a public HTTP entry point or the admin endpoint.
+public struct Listener: Sendable, Equatable {
+    public let name: String
+    /// A numeric IPv4 or IPv6 address ("localhost" is stored as "127.0.0.1").
+    public let host: String
+    public let port: Int
+    public let protocolType: ListenerProtocol
+    /// Serves /admin/health, /admin/reload and /metrics instead of APIs.
+    public let admin: Bool
+    /// The api that answers when the Host header matches no domain name or api id.
+    public let defaultApi: String?
+
+    public init(
+        name: String, host: String, port: Int, protocolType: ListenerProtocol,
+        admin: Bool, defaultApi: String?
+    ) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.protocolType = protocolType
+        self.admin = admin
+        self.defaultApi = defaultApi
+    }
+}
+
+/// The wire protocol a listener speaks.
+public enum ListenerProtocol: String, Sendable, Equatable, CaseIterable {
+    case http = "HTTP"
+}
+
+/// Process-wide limits and timeouts (extension); defaults follow AWS's limits.
+public struct GatewaySettings: Sendable, Equatable {
+    /// Worker threads; nil means one per core.
+    public let workers: Int?
+    public let maxRequestBodyBytes: Int
+    public let maxRequestLineBytes: Int
+    public let maxHeaderBytes: Int
+    public let keepAliveTimeoutSeconds: Int
+    public let headerTimeoutSeconds: Int
+    public let drainTimeoutSeconds: Int
+    public let upstreamIdleTimeoutSeconds: Int
+    public let accessLog: AccessLogSettings
+
+    public static let defaults = GatewaySettings(
+        workers: nil, maxRequestBodyBytes: 10_485_760, maxRequestLineBytes: 8192,
+        maxHeaderBytes: 32768, keepAliveTimeoutSeconds: 75, headerTimeoutSeconds: 30,
+        drainTimeoutSeconds: 30, upstreamIdleTimeoutSeconds: 60, accessLog: .disabled
+    )
+
+    public init(
+        workers: Int?, maxRequestBodyBytes: Int, maxRequestLineBytes: Int, maxHeaderBytes: Int,
+        keepAliveTimeoutSeconds: Int, headerTimeoutSeconds: Int, drainTimeoutSeconds: Int,
+        upstreamIdleTimeoutSeconds: Int, accessLog: AccessLogSettings
+    ) {
+        self.workers = workers
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxRequestLineBytes = maxRequestLineBytes
+        self.maxHeaderBytes = maxHeaderBytes
+        self.keepAliveTimeoutSeconds = keepAliveTimeoutSeconds
+        self.headerTimeoutSeconds = headerTimeoutSeconds
+        self.drainTimeoutSeconds = drainTimeoutSeconds
+        self.upstreamIdleTimeoutSeconds = upstreamIdleTimeoutSeconds
+        self.accessLog = accessLog
+    }
+}
+
+/// Where and how access log lines are written (globally, or overridden per stage).
+public struct AccessLogSettings: Sendable, Equatable {
+    public let enabled: Bool
+    public let destination: AccessLogDestination
+    /// A `$context.NAME` template; nil means API Gateway's JSON format with `$context` names.
+    public let format: ValueTemplate?
+
+    public static let disabled = AccessLogSettings(enabled: false, destination: .stdout, format: nil)
+
+    public init(enabled: Bool, destination: AccessLogDestination, format: ValueTemplate?) {
+        self.enabled = enabled
+        self.destination = destination
+        self.format = format
+    }
+}
+
+/// The sink of access log lines.
+public enum AccessLogDestination: Sendable, Equatable {
+    case stdout
+    case stderr
+    /// A file path, resolved against the config file's folder at load time.
+    case file(path: String)
+}

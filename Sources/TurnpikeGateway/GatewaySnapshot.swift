@@ -1,0 +1,295 @@
+import TurnpikeConfig
+import TurnpikeRouting
+
+/// One configuration, compiled for the request path: route tables, selectors, upstream
+/// choices resolved per stage, header bytes in wire form. Immutable; workers swap the
+/// whole snapshot on reload and an exchange keeps the one it started with.
+public final class GatewaySnapshot: Sendable {
+    public let config: GatewayConfig
+    public let generation: Int
+    public let apis: [CompiledApi]
+    public let targetGroups: [CompiledTargetGroup]
+    /// One selector per listener (they differ only in their fallback API).
+    public let selectors: [ApiSelector]
+    public let responses = GatewayResponseTable()
+    public let maxBodyBytes: Int64
+
+    public init(config: GatewayConfig, registry: EndpointRegistry, generation: Int) throws(SnapshotError) {
+        self.config = config
+        self.generation = generation
+        maxBodyBytes = Int64(config.settings.maxRequestBodyBytes)
+
+        var groups: [CompiledTargetGroup] = []
+        var groupIndex: [String: Int] = [:]
+        for group in config.targetGroups {
+            groupIndex[group.name] = groups.count
+            groups.append(CompiledTargetGroup(group: group, registry: registry))
+        }
+        // A fixed host:port in an integration URI is a target group of one endpoint.
+        func fixedGroup(_ endpoint: Endpoint) -> Int {
+            let name = "\(endpoint.host):\(endpoint.port)"
+            if let i = groupIndex[name] { return i }
+            groupIndex[name] = groups.count
+            groups.append(CompiledTargetGroup(fixed: endpoint, name: name, registry: registry))
+            return groups.count - 1
+        }
+
+        var apis: [CompiledApi] = []
+        for api in config.apis {
+            let routeTable: RouteTable
+            do {
+                routeTable = try RouteTable(routes: api.routes.enumerated().map { ($0.element.routeKey, $0.offset) })
+            } catch {
+                throw SnapshotError(message: "api \(api.name): \(error.message)")
+            }
+            var routes: [CompiledRoute] = []
+            for route in api.routes {
+                guard let integration = api.integrations.first(where: { $0.name == route.integrationName }) else {
+                    throw SnapshotError(message: "api \(api.name): route \(route.routeKey) targets unknown integration \(route.integrationName)")
+                }
+                var perStage: [StageIntegration] = []
+                for stage in api.stages {
+                    perStage.append(try StageIntegration(
+                        integration: integration, stage: stage, routeTable: routeTable,
+                        groupIndex: groupIndex, fixedGroup: fixedGroup))
+                }
+                routes.append(CompiledRoute(routeKey: route.routeKey, integrations: perStage))
+            }
+            apis.append(CompiledApi(
+                name: api.name, apiId: api.apiId, routeTable: routeTable, routes: routes,
+                stages: api.stages.map { CompiledStage(stage: $0) }))
+        }
+        self.apis = apis
+        targetGroups = groups
+
+        let selectorApis = config.apis.map { api in
+            ApiSelector.Api(apiId: api.disableExecuteApiEndpoint ? "" : api.apiId, stageNames: api.stages.map(\.name))
+        }
+        var domains: [ApiSelector.Domain] = []
+        for domain in config.domainNames {
+            var mappings: [ApiSelector.Mapping] = []
+            for mapping in domain.mappings {
+                guard let a = config.apis.firstIndex(where: { $0.name == mapping.apiName }),
+                      let s = config.apis[a].stages.firstIndex(where: { $0.name == mapping.stageName })
+                else {
+                    throw SnapshotError(message: "domain \(domain.name): mapping to unknown api/stage \(mapping.apiName)/\(mapping.stageName)")
+                }
+                mappings.append(ApiSelector.Mapping(apiMappingKey: mapping.key, apiIndex: a, stageIndex: s))
+            }
+            domains.append(ApiSelector.Domain(domainName: domain.name, mappings: mappings))
+        }
+        var selectors: [ApiSelector] = []
+        for listener in config.listeners {
+            let fallback = listener.defaultApi.flatMap { name in config.apis.firstIndex { $0.name == name } }
+            do {
+                selectors.append(try ApiSelector(apis: selectorApis, domains: domains, fallbackApiIndex: fallback))
+            } catch {
+                throw SnapshotError(message: error.message)
+            }
+        }
+        self.selectors = selectors
+    }
+
+    /// Every endpoint this snapshot may send to, once each.
+    public var endpoints: [EndpointState] {
+        var seen = Set<UInt32>()
+        var out: [EndpointState] = []
+        for group in targetGroups {
+            for e in group.endpoints where seen.insert(e.id).inserted { out.append(e) }
+        }
+        return out
+    }
+}
+
+/// Why a validated configuration could still not be compiled.
+public struct SnapshotError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// An API ready for matching.
+public struct CompiledApi: Sendable {
+    public let name: String
+    public let apiId: String
+    public let routeTable: RouteTable
+    /// Indexed by the route table's payload.
+    public let routes: [CompiledRoute]
+    public let stages: [CompiledStage]
+}
+
+/// A route and, per stage of its API, the integration resolved for that stage.
+public struct CompiledRoute: Sendable {
+    public let routeKey: String
+    /// Indexed like the API's stages.
+    public let integrations: [StageIntegration]
+}
+
+/// A stage: its name and variables (the access log override is read at log time).
+public struct CompiledStage: Sendable {
+    public let name: String
+    public let variables: [String: String]
+    public let accessLog: AccessLogSettings?
+
+    init(stage: Stage) {
+        name = stage.name
+        variables = stage.variables
+        accessLog = stage.accessLog
+    }
+}
+
+/// A target group with its endpoints' shared state.
+public struct CompiledTargetGroup: Sendable {
+    public let name: String
+    public let endpoints: [EndpointState]
+    public let loadBalancing: LoadBalancing
+    public let healthCheck: HealthCheck?
+    public let passiveEjection: PassiveEjection?
+    public let maxConnectionsPerEndpoint: Int
+    public let maxIdle: UInt32
+    public let connectTimeoutMillis: UInt32
+
+    init(group: TargetGroup, registry: EndpointRegistry) {
+        name = group.name
+        endpoints = group.endpoints.map { registry.state(for: $0) }
+        loadBalancing = group.loadBalancing
+        healthCheck = group.healthCheck
+        passiveEjection = group.passiveEjection
+        maxConnectionsPerEndpoint = group.maxConnectionsPerEndpoint
+        maxIdle = UInt32(group.maxIdleConnectionsPerEndpoint)
+        connectTimeoutMillis = UInt32(group.connectTimeoutMillis)
+    }
+
+    init(fixed endpoint: Endpoint, name: String, registry: EndpointRegistry) {
+        self.name = name
+        endpoints = [registry.state(for: endpoint)]
+        loadBalancing = .roundRobin
+        healthCheck = nil
+        passiveEjection = nil
+        maxConnectionsPerEndpoint = 256
+        maxIdle = 64
+        connectTimeoutMillis = 3000
+    }
+}
+
+/// A piece of the upstream path, resolved for one stage.
+public enum UpstreamPathPart: Sendable {
+    case literal([UInt8])
+    /// Index into the route table's parameter names.
+    case pathParameter(Int)
+}
+
+/// An HTTP_PROXY integration as one stage sends it: stage variables already substituted.
+public struct StageIntegration: Sendable {
+    public let name: String
+    public let targetGroup: Int
+    /// The Host header sent upstream (the URI's authority, like nginx's `$proxy_host`).
+    public let hostHeader: [UInt8]
+    /// Empty: the client's path (after base path and stage) passes through.
+    public let pathParts: [UpstreamPathPart]
+    public let passesClientPath: Bool
+    /// The URI's own query string, without '?'; nil when it has none.
+    public let uriQuery: [UInt8]?
+    public let method: [UInt8]?
+    public let timeoutMillis: UInt32
+    public let requestParameters: [ParameterMapping]
+    public let responseParameters: [String: [ParameterMapping]]
+    /// True when some mapping touches the path or query string.
+    public let mapsPathOrQuery: Bool
+
+    init(
+        integration: Integration, stage: Stage, routeTable: RouteTable,
+        groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
+    ) throws(SnapshotError) {
+        name = integration.name
+        func stageVariable(_ n: String) throws(SnapshotError) -> String {
+            guard let v = stage.variables[n] else {
+                throw SnapshotError(message: "integration \(integration.name): stage \(stage.name) has no stage variable \(n)")
+            }
+            return v
+        }
+        switch integration.uri.upstream {
+        case .targetGroup(let g):
+            guard let i = groupIndex[g] else {
+                throw SnapshotError(message: "integration \(integration.name): unknown target group \(g)")
+            }
+            targetGroup = i
+            hostHeader = Array(g.utf8)
+        case .endpoint(let e):
+            targetGroup = fixedGroup(e)
+            hostHeader = Array((e.host.contains(":") ? "[\(e.host)]:\(e.port)" : "\(e.host):\(e.port)").utf8)
+        case .stageDependent(let parts):
+            var text = ""
+            for part in parts {
+                switch part {
+                case .literal(let s): text += s
+                case .stageVariable(let n): text += try stageVariable(n)
+                case .pathParameter: throw SnapshotError(message: "integration \(integration.name): a path variable cannot name the host")
+                }
+            }
+            if let i = groupIndex[text] {
+                targetGroup = i
+            } else if let e = Self.parseEndpoint(text) {
+                targetGroup = fixedGroup(e)
+            } else {
+                throw SnapshotError(message: "integration \(integration.name): stage \(stage.name) resolves the host to \"\(text)\", which is neither a target group nor host:port")
+            }
+            hostHeader = Array(text.utf8)
+        }
+        var parts: [UpstreamPathPart] = []
+        var query: [UInt8]? = nil
+        var literal: [UInt8] = []
+        func flush() {
+            if !literal.isEmpty { parts.append(.literal(literal)); literal = [] }
+        }
+        for part in integration.uri.pathAndQuery {
+            let text: String
+            switch part {
+            case .literal(let s): text = s
+            case .stageVariable(let n): text = try stageVariable(n)
+            case .pathParameter(let n):
+                guard query == nil else {
+                    throw SnapshotError(message: "integration \(integration.name): path variables are not allowed in the query string")
+                }
+                guard let idx = routeTable.parameterNames.firstIndex(of: n) else {
+                    throw SnapshotError(message: "integration \(integration.name): no route declares the path variable {\(n)}")
+                }
+                flush()
+                parts.append(.pathParameter(idx))
+                continue
+            }
+            for b in text.utf8 {
+                if query != nil { query!.append(b) } else if b == UInt8(ascii: "?") { query = [] } else { literal.append(b) }
+            }
+        }
+        flush()
+        // "http://group" and "http://group/" both mean: pass the client's path through.
+        if parts.isEmpty || (parts.count == 1 && { if case .literal(let l) = parts[0] { return l == [UInt8(ascii: "/")] } else { return false } }()) {
+            parts = []
+            passesClientPath = true
+        } else {
+            passesClientPath = false
+        }
+        pathParts = parts
+        uriQuery = query
+        method = integration.method.flatMap { $0 == "ANY" ? nil : Array($0.utf8) }
+        timeoutMillis = UInt32(integration.timeoutMillis)
+        requestParameters = integration.requestParameters
+        responseParameters = integration.responseParameters
+        mapsPathOrQuery = integration.requestParameters.contains {
+            switch $0.target {
+            case .path, .querystring: true
+            default: false
+            }
+        }
+    }
+
+    static func parseEndpoint(_ text: String) -> Endpoint? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              port > 0, port < 65536
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" { host = "127.0.0.1" }
+        return Endpoint(host: host, port: port)
+    }
+}

@@ -1,0 +1,143 @@
+import TurnpikeConfig
+import TurnpikeRouting
+
+/// What `$context.*`, `$request.*` and `$stageVariables.*` resolve to for one request.
+public struct MappingContext {
+    public var request: RequestHead
+    /// The path after the base path / stage was stripped.
+    public var routePath: UnsafeRawBufferPointer
+    public var captures: PathCaptures
+    public var routeTable: RouteTable
+    public var api: CompiledApi
+    public var stage: CompiledStage
+    public var routeKey: String
+    public var requestId: RequestId
+    public var requestTimeEpochMs: UInt64
+
+    public init(
+        request: RequestHead, routePath: UnsafeRawBufferPointer, captures: PathCaptures,
+        routeTable: RouteTable, api: CompiledApi, stage: CompiledStage, routeKey: String,
+        requestId: RequestId, requestTimeEpochMs: UInt64
+    ) {
+        self.request = request
+        self.routePath = routePath
+        self.captures = captures
+        self.routeTable = routeTable
+        self.api = api
+        self.stage = stage
+        self.routeKey = routeKey
+        self.requestId = requestId
+        self.requestTimeEpochMs = requestTimeEpochMs
+    }
+
+    /// The raw (still percent-encoded) value of a path parameter.
+    func pathParameter(index: Int) -> UnsafeRawBufferPointer? {
+        for i in 0..<captures.count where captures[i].nameIndex == index {
+            let c = captures[i]
+            return UnsafeRawBufferPointer(rebasing: routePath[c.start..<c.end])
+        }
+        return nil
+    }
+
+    func queryValue(_ name: String) -> [UInt8]? {
+        for (k, v) in QueryString.pairs(request.query) where ASCII.string(k) == name {
+            return Array(v)
+        }
+        return nil
+    }
+
+    /// `$context.NAME`: the names API Gateway documents that exist at this point.
+    func contextValue(_ name: String) -> String? {
+        switch name {
+        case "requestId": return requestId.string
+        case "apiId": return api.apiId
+        case "stage": return stage.name
+        case "routeKey": return routeKey
+        case "httpMethod": return ASCII.string(request.method)
+        case "path": return ASCII.string(request.path)
+        case "protocol": return request.protocolName
+        case "identity.sourceIp": return ASCII.string(request.clientIP)
+        case "identity.userAgent": return request.header(Array("user-agent".utf8)).map(ASCII.string)
+        case "domainName": return hostWithoutPort
+        case "domainPrefix": return hostWithoutPort.split(separator: ".").first.map(String.init) ?? ""
+        case "requestTimeEpoch": return String(requestTimeEpochMs)
+        case "requestTime": return AccessLogFormatter.clfTime(epochMs: requestTimeEpochMs)
+        case "accountId": return "000000000000"
+        default: return nil
+        }
+    }
+
+    var hostWithoutPort: String {
+        var host = ASCII.string(request.host)
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+        return host
+    }
+
+    /// Evaluates a value template into bytes.
+    public func evaluate(_ template: ValueTemplate, into out: inout [UInt8]) {
+        for part in template.parts {
+            switch part {
+            case .literal(let s):
+                out.append(string: s)
+            case .variable(let v):
+                switch v {
+                case .requestHeader(let name):
+                    if let value = request.header(Array(name.utf8)) { out.append(value) }
+                case .requestQueryString(let name):
+                    if let value = queryValue(name) { out.append(contentsOf: value) }
+                case .requestPathParameter(let name):
+                    if let idx = routeTable.parameterNames.firstIndex(of: name), let value = pathParameter(index: idx) {
+                        out.append(value)
+                    }
+                case .requestPath:
+                    out.append(routePath)
+                case .context(let name):
+                    if let value = contextValue(name) { out.append(string: value) }
+                case .stageVariable(let name):
+                    if let value = stage.variables[name] { out.append(string: value) }
+                }
+            }
+        }
+    }
+}
+
+/// Splitting a raw query string into its `name=value` pairs (still encoded).
+enum QueryString {
+    static func pairs(_ query: UnsafeRawBufferPointer) -> [(UnsafeRawBufferPointer, UnsafeRawBufferPointer)] {
+        var out: [(UnsafeRawBufferPointer, UnsafeRawBufferPointer)] = []
+        var start = 0
+        let n = query.count
+        while start <= n {
+            var end = start
+            while end < n && query[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var eq = start
+                while eq < end && query[eq] != UInt8(ascii: "=") { eq += 1 }
+                let name = UnsafeRawBufferPointer(rebasing: query[start..<eq])
+                let value = eq < end ? UnsafeRawBufferPointer(rebasing: query[(eq + 1)..<end])
+                                     : UnsafeRawBufferPointer(rebasing: query[end..<end])
+                out.append((name, value))
+            }
+            start = end + 1
+        }
+        return out
+    }
+
+    /// Percent-encodes what may not stand in a query component.
+    static func appendEncoded(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: ","),
+                 UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "@"):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 15)])
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import TurnpikeConfig
+import TurnpikeRouting
+
+/// The request pipeline, top to bottom. Each phase is a small type with one entry point
+/// that either passes the exchange on or ends it with a gateway response:
+///
+///   1. ResolvePhase    host + base path + stage → API and stage; route key match
+///   2. LimitsPhase     payload limit (413) before anything is sent upstream
+///   3. IntegratePhase  HTTP_PROXY: endpoint choice and the upstream request head
+///
+/// The transport then streams the body, and on the way back ResponseHeadWriter (the
+/// respond phase) and AccessLogFormatter (the log phase) finish the exchange. Later
+/// phases of DESIGN.md (cors, authorize, throttle, cache) slot in between 2 and 3.
+public enum Pipeline {
+    public static func run(
+        request: RequestHead, snapshot: GatewaySnapshot, state: inout PipelineState,
+        requestId: RequestId, nowNs: UInt64, epochMs: UInt64
+    ) -> PipelineDecision {
+        let resolution: Resolution
+        switch ResolvePhase.run(request: request, snapshot: snapshot, captures: &state.captures) {
+        case .success(let r): resolution = r
+        case .failure(let response): return .respond(response, nil)
+        }
+        if let response = LimitsPhase.run(request: request, snapshot: snapshot) {
+            return .respond(response, resolution)
+        }
+        return IntegratePhase.run(
+            request: request, resolution: resolution, snapshot: snapshot, state: &state,
+            requestId: requestId, nowNs: nowNs, epochMs: epochMs)
+    }
+}
+
+/// Per-worker scratch the pipeline reuses across requests, so deciding allocates nothing.
+public struct PipelineState: Sendable {
+    public var captures = PathCaptures(capacity: 16)
+    public var balancer = TargetGroupBalancer()
+    public var upstreamHead: [UInt8] = []
+
+    public init() {
+        upstreamHead.reserveCapacity(8192)
+    }
+}
+
+/// Where a request landed: API, stage, route and the path left after the base path/stage.
+public struct Resolution: Sendable, Equatable {
+    public var apiIndex: Int
+    public var stageIndex: Int
+    public var routeIndex: Int
+    public var pathStart: Int
+    public var domainIndex: Int?
+}
+
+/// What the transport should do with the exchange.
+public enum PipelineDecision {
+    case respond(GatewayResponse, Resolution?)
+    /// The upstream head is in PipelineState.upstreamHead.
+    case proxy(ProxyPlan)
+}
+
+/// An HTTP_PROXY exchange ready to go.
+public struct ProxyPlan {
+    public var resolution: Resolution
+    public var targetGroup: Int
+    public var endpoint: EndpointState
+    public var timeoutMillis: UInt32
+}
+
+/// Phase 1: API, stage and route.
+public enum ResolvePhase {
+    public static func run(
+        request: RequestHead, snapshot: GatewaySnapshot, captures: inout PathCaptures
+    ) -> Result<Resolution, GatewayResponse> {
+        let selector = snapshot.selectors[request.listenerIndex]
+        let selected: SelectedApi
+        switch selector.select(host: request.host, path: request.path) {
+        case .selected(let s): selected = s
+        case .noApi, .noStage: return .failure(.notFound)
+        case .noMapping: return .failure(.forbidden)
+        }
+        let api = snapshot.apis[selected.apiIndex]
+        let path = UnsafeRawBufferPointer(rebasing: request.path[selected.pathStart...])
+        guard let route = api.routeTable.match(method: request.method, path: path, captures: &captures) else {
+            return .failure(.notFound)
+        }
+        return .success(Resolution(
+            apiIndex: selected.apiIndex, stageIndex: selected.stageIndex, routeIndex: route,
+            pathStart: selected.pathStart, domainIndex: selected.domainIndex))
+    }
+}
+
+/// Phase 2: a declared body over the payload limit never reaches an integration.
+/// (Chunked bodies are counted by the transport as they stream.)
+public enum LimitsPhase {
+    public static func run(request: RequestHead, snapshot: GatewaySnapshot) -> GatewayResponse? {
+        request.contentLength > snapshot.maxBodyBytes ? .requestTooLarge : nil
+    }
+}
+
+/// Phase 3: HTTP_PROXY — an endpoint of the target group, and the upstream head.
+public enum IntegratePhase {
+    public static func run(
+        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
+        state: inout PipelineState, requestId: RequestId, nowNs: UInt64, epochMs: UInt64
+    ) -> PipelineDecision {
+        let api = snapshot.apis[resolution.apiIndex]
+        let route = api.routes[resolution.routeIndex]
+        let integration = route.integrations[resolution.stageIndex]
+        let group = snapshot.targetGroups[integration.targetGroup]
+        state.balancer.adopt(snapshot)
+        guard let endpoint = state.balancer.pick(group: group, groupIndex: integration.targetGroup, nowNs: nowNs) else {
+            return .respond(.serviceUnavailable, resolution)
+        }
+        let context = MappingContext(
+            request: request,
+            routePath: UnsafeRawBufferPointer(rebasing: request.path[resolution.pathStart...]),
+            captures: state.captures, routeTable: api.routeTable, api: api,
+            stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
+            requestId: requestId, requestTimeEpochMs: epochMs)
+        state.upstreamHead.removeAll(keepingCapacity: true)
+        UpstreamRequestWriter.write(integration: integration, context: context, into: &state.upstreamHead)
+        return .proxy(ProxyPlan(
+            resolution: resolution, targetGroup: integration.targetGroup, endpoint: endpoint,
+            timeoutMillis: integration.timeoutMillis))
+    }
+}

@@ -1,0 +1,150 @@
+import TurnpikeConfig
+
+/// The integrate phase's output for HTTP_PROXY: the request head the upstream receives —
+/// method, mapped path and query, the client's end-to-end fields, forwarding fields and
+/// parameter mappings. Framing fields are left to the transport.
+public enum UpstreamRequestWriter {
+    public static func write(
+        integration: StageIntegration, context: MappingContext, into out: inout [UInt8]
+    ) {
+        let request = context.request
+        out.append(contentsOf: integration.method ?? Array(request.method))
+        out.append(UInt8(ascii: " "))
+        if integration.mapsPathOrQuery {
+            writeMappedTarget(integration: integration, context: context, into: &out)
+        } else {
+            writePath(integration: integration, context: context, into: &out)
+            writeQuery(uriQuery: integration.uriQuery, clientQuery: request.hasQuery ? request.query : nil, into: &out)
+        }
+        out.append(ascii: " HTTP/1.1\r\nhost: ")
+        out.append(contentsOf: integration.hostHeader)
+        out.append(ascii: "\r\n")
+
+        let mappings = integration.requestParameters
+        let listed = request.headers.contains { ASCII.equalsLowercased($0.name, "connection") }
+            ? HopByHopHeaders.connectionListed(request) : []
+        var forwardedFor: UnsafeRawBufferPointer? = nil
+        for field in request.headers {
+            switch HopByHopHeaders.classifyRequest(field.name) {
+            case .drop: continue
+            case .xForwardedFor:
+                forwardedFor = field.value
+                continue
+            case .forward: break
+            }
+            if !listed.isEmpty && listed.contains(where: { ASCII.equalsLowercased(field.name, $0) }) { continue }
+            if !mappings.isEmpty && isReplacedByMapping(field.name, mappings) { continue }
+            out.append(field.name)
+            out.append(ascii: ": ")
+            out.append(field.value)
+            out.append(ascii: "\r\n")
+        }
+        out.append(ascii: "x-forwarded-for: ")
+        if let prior = forwardedFor, !prior.isEmpty {
+            out.append(prior)
+            out.append(ascii: ", ")
+        }
+        out.append(request.clientIP)
+        out.append(ascii: "\r\nx-forwarded-proto: http\r\nx-forwarded-port: ")
+        out.append(decimal: Int(request.localPort))
+        out.append(ascii: "\r\nforwarded: for=")
+        let v6 = request.clientIP.contains(UInt8(ascii: ":"))
+        if v6 { out.append(ascii: "\"[") }
+        out.append(request.clientIP)
+        if v6 { out.append(ascii: "]\"") }
+        if !request.host.isEmpty {
+            out.append(ascii: ";host=")
+            out.append(request.host)
+        }
+        out.append(ascii: ";proto=http\r\n")
+
+        for mapping in mappings {
+            guard case .header(let name) = mapping.target, mapping.action != .remove else { continue }
+            out.append(string: name)
+            out.append(ascii: ": ")
+            if mapping.action == .append, let existing = request.header(Array(name.utf8)) {
+                out.append(existing)
+                out.append(ascii: ",")
+            }
+            context.evaluate(mapping.value, into: &out)
+            out.append(ascii: "\r\n")
+        }
+    }
+
+    private static func isReplacedByMapping(_ name: UnsafeRawBufferPointer, _ mappings: [ParameterMapping]) -> Bool {
+        // Overwritten and removed fields go; appended ones are re-emitted with the addition.
+        mappings.contains { m in
+            if case .header(let target) = m.target { return ASCII.equalsLowercased(name, Array(target.utf8)) }
+            return false
+        }
+    }
+
+    private static func writePath(integration: StageIntegration, context: MappingContext, into out: inout [UInt8]) {
+        if integration.passesClientPath {
+            if context.routePath.isEmpty { out.append(UInt8(ascii: "/")) } else { out.append(context.routePath) }
+            return
+        }
+        for part in integration.pathParts {
+            switch part {
+            case .literal(let bytes): out.append(contentsOf: bytes)
+            case .pathParameter(let index):
+                if let value = context.pathParameter(index: index) { out.append(value) }
+            }
+        }
+    }
+
+    private static func writeQuery(uriQuery: [UInt8]?, clientQuery: UnsafeRawBufferPointer?, into out: inout [UInt8]) {
+        let hasUri = !(uriQuery?.isEmpty ?? true)
+        let hasClient = !(clientQuery?.isEmpty ?? true)
+        guard hasUri || hasClient else { return }
+        out.append(UInt8(ascii: "?"))
+        if hasUri { out.append(contentsOf: uriQuery!) }
+        if hasUri && hasClient { out.append(UInt8(ascii: "&")) }
+        if hasClient { out.append(clientQuery!) }
+    }
+
+    /// The slow path: some mapping rewrites the path or the query string.
+    private static func writeMappedTarget(integration: StageIntegration, context: MappingContext, into out: inout [UInt8]) {
+        var path: [UInt8] = []
+        writePath(integration: integration, context: context, into: &path)
+        var query: [([UInt8], [UInt8])] = []
+        if let q = integration.uriQuery { q.withUnsafeBytes { for (k, v) in QueryString.pairs($0) { query.append((Array(k), Array(v))) } } }
+        if context.request.hasQuery {
+            for (k, v) in QueryString.pairs(context.request.query) { query.append((Array(k), Array(v))) }
+        }
+        for mapping in integration.requestParameters {
+            switch mapping.target {
+            case .path:
+                path = []
+                context.evaluate(mapping.value, into: &path)
+                if path.first != UInt8(ascii: "/") { path.insert(UInt8(ascii: "/"), at: 0) }
+            case .querystring(let name):
+                let key = Array(name.utf8)
+                var value: [UInt8] = []
+                context.evaluate(mapping.value, into: &value)
+                var encoded: [UInt8] = []
+                QueryString.appendEncoded(value, to: &encoded)
+                switch mapping.action {
+                case .overwrite:
+                    query.removeAll { $0.0 == key }
+                    query.append((key, encoded))
+                case .append:
+                    query.append((key, encoded))
+                case .remove:
+                    query.removeAll { $0.0 == key }
+                }
+            default:
+                continue
+            }
+        }
+        out.append(contentsOf: path)
+        for (i, pair) in query.enumerated() {
+            out.append(i == 0 ? UInt8(ascii: "?") : UInt8(ascii: "&"))
+            out.append(contentsOf: pair.0)
+            if !pair.1.isEmpty {
+                out.append(UInt8(ascii: "="))
+                out.append(contentsOf: pair.1)
+            }
+        }
+    }
+}

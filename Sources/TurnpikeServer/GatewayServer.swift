@@ -1,0 +1,190 @@
+import CTurnpikeShim
+import Synchronization
+import TurnpikeConfig
+import TurnpikeGateway
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A startup or runtime failure with a message for the operator.
+public struct ServerError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The running gateway: loads and compiles configuration, starts one worker per core,
+/// and handles signals — SIGHUP reloads, SIGTERM/SIGINT drain and exit.
+public final class GatewayServer: @unchecked Sendable {
+    let configPath: String
+    private let workerCount: Int
+    private let registry = EndpointRegistry()
+    private var workers: [WorkerRuntime] = []
+    private let current: Mutex<GatewaySnapshot>
+    private let reloadLock = Mutex<Void>(())
+    private let generation = Mutex<Int>(1)
+    private(set) var accessLog: AccessLogSink?
+    private let listeners: [Listener]
+
+    /// Loads and validates the configuration; throws with every problem found.
+    public init(configPath: String, workers: Int?) throws {
+        self.configPath = configPath
+        let config = try ConfigLoader.load(path: configPath)
+        let snapshot = try GatewaySnapshot(config: config, registry: registry, generation: 1)
+        current = Mutex(snapshot)
+        listeners = config.listeners
+        workerCount = max(1, workers ?? config.settings.workers ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        if config.settings.accessLog.enabled {
+            accessLog = try AccessLogSink(settings: config.settings.accessLog)
+        }
+    }
+
+    public var snapshot: GatewaySnapshot { current.withLock { $0 } }
+
+    /// Starts the workers and blocks until a SIGTERM/SIGINT drain completes.
+    public func run() throws {
+        // Signals are taken by this thread alone (sigwait); workers inherit the mask.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+
+        let snapshot = self.snapshot
+        let settings = snapshot.config.settings
+        var options = tp_worker_options()
+        options.limits.max_request_line = UInt32(settings.maxRequestLineBytes)
+        options.limits.max_head_bytes = UInt32(settings.maxHeaderBytes)
+        options.max_body_bytes = UInt64(settings.maxRequestBodyBytes)
+        options.keepalive_timeout_ms = UInt32(settings.keepAliveTimeoutSeconds * 1000)
+        options.header_timeout_ms = UInt32(settings.headerTimeoutSeconds * 1000)
+        options.upstream_idle_timeout_ms = UInt32(settings.upstreamIdleTimeoutSeconds * 1000)
+
+        for i in 0..<workerCount {
+            let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
+            var mine: [(index: Int, listener: Listener)] = []
+            for (li, l) in listeners.enumerated() where !l.admin || i == 0 { mine.append((li, l)) }
+            var o = options
+            o.tick_ms = i == 0 ? 250 : 0
+            try w.start(listeners: mine, options: o)
+            workers.append(w)
+        }
+        let addresses = listeners.map { "\($0.admin ? "admin " : "")http://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)" }
+        log("serving \(snapshot.config.apis.count) api(s) on \(addresses.joined(separator: ", ")) with \(workerCount) worker(s)")
+
+        while true {
+            var sig: Int32 = 0
+            sigwait(&set, &sig)
+            if sig == SIGHUP {
+                let (status, body) = reload()
+                log(status == 200 ? "reloaded on SIGHUP" : "reload on SIGHUP refused: \(body)")
+                continue
+            }
+            let timeout = UInt32(self.snapshot.config.settings.drainTimeoutSeconds * 1000)
+            log("draining (up to \(timeout / 1000) s) on \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
+            for w in workers { w.post(.drain(timeoutMillis: timeout)) }
+            for w in workers { w.join() }
+            accessLog?.flush()
+            log("stopped")
+            return
+        }
+    }
+
+    /// Re-reads the file; on success every worker adopts the new snapshot. Returns an
+    /// HTTP status and a JSON body for the admin endpoint.
+    func reload() -> (Int, String) {
+        reloadLock.withLock { _ in
+            let config: GatewayConfig
+            do throws(ConfigError) {
+                config = try ConfigLoader.load(path: configPath)
+            } catch {
+                return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
+            }
+            let next = generation.withLock { g -> Int in g += 1; return g }
+            let snapshot: GatewaySnapshot
+            do throws(SnapshotError) {
+                snapshot = try GatewaySnapshot(config: config, registry: registry, generation: next)
+            } catch {
+                return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
+            }
+            var notes: [String] = []
+            if config.listeners != listeners {
+                notes.append("listener changes take effect on restart")
+            }
+            current.withLock { $0 = snapshot }
+            for w in workers { w.post(.adopt(snapshot)) }
+            let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatterJSON.quote($0) }.joined(separator: ","))]"
+            return (200, "{\"message\":\"reloaded\",\"generation\":\(next)\(note)}")
+        }
+    }
+
+    /// Runs `reload` on its own thread (never on a loop) and reports back.
+    func reloadInBackground(_ done: @escaping @Sendable (Int, String) -> Void) {
+        let box = Unmanaged.passRetained(ReloadJob(server: self, done: done)).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { arg in
+            let job = Unmanaged<ReloadJob>.fromOpaque(arg!).takeRetainedValue()
+            let (status, body) = job.server.reload()
+            job.done(status, body)
+            return nil
+        }, box)
+        pthread_detach(thread)
+    }
+
+    func healthReport(snapshot: GatewaySnapshot) -> String {
+        var groups: [String] = []
+        for g in snapshot.targetGroups {
+            let endpoints = g.endpoints.map { e in
+                "{\"endpoint\":\"\(e.endpoint.host):\(e.endpoint.port)\",\"healthy\":\(e.isHealthy),\"ejected\":\(e.isEjected)}"
+            }
+            groups.append("{\"name\":\(AccessLogFormatterJSON.quote(g.name)),\"endpoints\":[\(endpoints.joined(separator: ","))]}")
+        }
+        return "{\"status\":\"ok\",\"generation\":\(snapshot.generation),\"workers\":\(workerCount),\"targetGroups\":[\(groups.joined(separator: ","))]}"
+    }
+
+    private func errorBody(_ message: String, details: String) -> String {
+        let lines = details.split(separator: "\n").map { AccessLogFormatterJSON.quote(String($0)) }
+        return "{\"message\":\(AccessLogFormatterJSON.quote(message)),\"errors\":[\(lines.joined(separator: ","))]}"
+    }
+
+    /// Operator messages go to stderr, one line each.
+    func log(_ message: String) {
+        let line = "turnpike: \(message)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}
+
+private final class ReloadJob {
+    let server: GatewayServer
+    let done: @Sendable (Int, String) -> Void
+    init(server: GatewayServer, done: @escaping @Sendable (Int, String) -> Void) {
+        self.server = server
+        self.done = done
+    }
+}
+
+/// JSON string quoting for the admin endpoint's bodies.
+enum AccessLogFormatterJSON {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 { out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+extension GatewayServer {
+    /// Compiles a configuration the way serving would, to report what validation alone cannot.
+    public static func compile(_ config: GatewayConfig) throws -> GatewaySnapshot {
+        try GatewaySnapshot(config: config, registry: EndpointRegistry(), generation: 1)
+    }
+}

@@ -1,0 +1,406 @@
+import CTurnpikeShim
+import Synchronization
+import TurnpikeConfig
+import TurnpikeGateway
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Messages other threads post to a worker's loop.
+enum WorkerMessage: Sendable {
+    case adopt(GatewaySnapshot)
+    case drain(timeoutMillis: UInt32)
+    case reloadFinished(slot: Int, status: Int, body: String)
+}
+
+/// One worker: owns a shim worker (a uv_loop on its own thread) and everything the
+/// request path touches on it — the snapshot, pipeline scratch, balancer, exchange
+/// records. Only its loop thread touches these; other threads talk through `post`.
+final class WorkerRuntime: @unchecked Sendable {
+    let index: Int
+    let server: GatewayServer
+    private(set) var worker: OpaquePointer?
+    private(set) var snapshot: GatewaySnapshot
+    private var pipeline = PipelineState()
+    private var ids: RequestIdGenerator
+    private var exchanges = ExchangeTable()
+    private let headerFields: UnsafeMutableBufferPointer<HeaderField>
+    private var out: [UInt8] = []
+    private var targets: [tp_upstream_target] = []
+    private var targetKnown: [Bool] = []
+    private let inbox = Mutex<[WorkerMessage]>([])
+    let health: HealthChecker?
+
+    init(index: Int, server: GatewayServer, snapshot: GatewaySnapshot) {
+        self.index = index
+        self.server = server
+        self.snapshot = snapshot
+        ids = RequestIdGenerator(worker: index, salt: UInt64.random(in: 0...UInt64.max))
+        headerFields = .allocate(capacity: Int(TP_MAX_HEADERS))
+        out.reserveCapacity(8192)
+        health = index == 0 ? HealthChecker() : nil
+        health?.adopt(snapshot)
+    }
+
+    deinit { headerFields.deallocate() }
+
+    /// Creates the shim worker and its listeners. Throws a message naming the listener.
+    func start(listeners: [(index: Int, listener: Listener)], options: tp_worker_options) throws(ServerError) {
+        var callbacks = tp_callbacks(
+            on_request: onRequestThunk, on_upstream_head: onUpstreamHeadThunk,
+            on_upstream_error: onUpstreamErrorThunk, on_exchange_end: onExchangeEndThunk,
+            on_wakeup: onWakeupThunk, on_tick: onTickThunk, on_probe_result: onProbeResultThunk)
+        var options = options
+        let ctx = Unmanaged.passUnretained(self).toOpaque()
+        guard let w = tp_worker_create(UInt32(index), ctx, &callbacks, &options) else {
+            throw ServerError("worker \(index): could not create its loop")
+        }
+        worker = w
+        for (i, listener) in listeners {
+            let r = tp_worker_listen(w, listener.host, UInt16(listener.port), UInt32(i), listener.admin ? 0 : 1)
+            if r != 0 {
+                throw ServerError("listener \(listener.name) (\(listener.host):\(listener.port)): \(String(cString: strerror(-r)))")
+            }
+        }
+        let r = tp_worker_start(w)
+        if r != 0 { throw ServerError("worker \(index): could not start its thread (\(r))") }
+    }
+
+    /// Any thread.
+    func post(_ message: WorkerMessage) {
+        inbox.withLock { $0.append(message) }
+        if let worker { tp_worker_post(worker) }
+    }
+
+    func join() {
+        if let worker { tp_worker_join(worker) }
+        worker = nil
+    }
+
+    // MARK: - Callbacks (loop thread)
+
+    fileprivate func onWakeup() {
+        let messages = inbox.withLock { m -> [WorkerMessage] in
+            let all = m
+            m.removeAll()
+            return all
+        }
+        for message in messages {
+            switch message {
+            case .adopt(let s):
+                snapshot = s
+                health?.adopt(s)
+            case .drain(let timeout):
+                if let worker { tp_worker_drain(worker, timeout) }
+            case .reloadFinished(let slot, let status, let body):
+                guard slot < exchanges.records.count, exchanges[slot].alive, let ex = pendingAdmin[slot] else { continue }
+                pendingAdmin[slot] = nil
+                respondJSON(ex, slot: slot, status: status, body: body)
+            }
+        }
+    }
+
+    private var pendingAdmin: [Int: OpaquePointer] = [:]
+
+    fileprivate func onRequest(_ ex: OpaquePointer, _ head: UnsafePointer<tp_request_head>, _ info: UnsafePointer<tp_conn_info>) {
+        let h = head.pointee
+        let count = Int(h.header_count)
+        let base = UnsafeRawPointer(head).advanced(by: MemoryLayout<tp_request_head>.offset(of: \.headers)!)
+            .assumingMemoryBound(to: tp_header.self)
+        for i in 0..<count {
+            let f = base[i]
+            headerFields[i] = HeaderField(name: slice(f.name), value: slice(f.value))
+        }
+        let listenerIndex = Int(info.pointee.listener_id)
+        let clientIP = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.client_ip)!)
+        let request = RequestHead(
+            method: slice(h.method), path: slice(h.path), query: slice(h.query), hasQuery: h.has_query != 0,
+            host: slice(h.host), headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]),
+            contentLength: h.content_length, chunked: h.chunked != 0, httpVersionMinor: h.version_minor,
+            clientIP: UnsafeRawBufferPointer(start: clientIP, count: strlen(clientIP.assumingMemoryBound(to: CChar.self))),
+            localPort: info.pointee.local_port, listenerIndex: listenerIndex)
+
+        let slot = exchanges.allocate()
+        tp_exchange_set_user(ex, UInt64(slot + 1))
+        let now = tp_now_ns()
+        let epochMs = Clock.epochMillis()
+        let requestId = ids.next(epochSeconds: epochMs / 1000)
+        let snapshot = self.snapshot
+        exchanges[slot].snapshot = snapshot
+        exchanges[slot].requestId = requestId
+        exchanges[slot].epochMs = epochMs
+        if server.accessLog != nil {
+            exchanges[slot].log = LogFacts(
+                method: string(request.method), path: string(request.path), ip: string(request.clientIP),
+                host: string(request.host), protocolName: request.protocolName)
+        }
+
+        if listenerIndex < snapshot.config.listeners.count && snapshot.config.listeners[listenerIndex].admin {
+            handleAdmin(ex, slot: slot, request: request)
+            return
+        }
+
+        switch Pipeline.run(request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now, epochMs: epochMs) {
+        case .respond(let response, let resolution):
+            exchanges[slot].resolution = resolution
+            respondGateway(ex, response, requestId: requestId)
+        case .proxy(let plan):
+            exchanges[slot].resolution = plan.resolution
+            exchanges[slot].endpoint = plan.endpoint
+            exchanges[slot].targetGroup = plan.targetGroup
+            pipeline.balancer.begin(plan.endpoint)
+            var target = upstreamTarget(plan.endpoint, group: snapshot.targetGroups[plan.targetGroup])
+            target.timeout_ms = plan.timeoutMillis
+            pipeline.upstreamHead.withUnsafeBufferPointer { head in
+                tp_exchange_proxy(ex, &target, head.baseAddress, head.count)
+            }
+        }
+    }
+
+    fileprivate func onUpstreamHead(_ ex: OpaquePointer, _ head: UnsafePointer<tp_response_head>) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0 else { return }
+        let record = exchanges[slot]
+        let h = head.pointee
+        let count = Int(h.header_count)
+        let base = UnsafeRawPointer(head).advanced(by: MemoryLayout<tp_response_head>.offset(of: \.headers)!)
+            .assumingMemoryBound(to: tp_header.self)
+        for i in 0..<count {
+            let f = base[i]
+            headerFields[i] = HeaderField(name: slice(f.name), value: slice(f.value))
+        }
+        var mappings: [ParameterMapping]? = nil
+        var context: MappingContext? = nil
+        if let snapshot = record.snapshot, let resolution = record.resolution {
+            let api = snapshot.apis[resolution.apiIndex]
+            let route = api.routes[resolution.routeIndex]
+            let integration = route.integrations[resolution.stageIndex]
+            if !integration.responseParameters.isEmpty, let m = integration.responseParameters[String(h.status)] {
+                mappings = m
+                context = MappingContext(
+                    request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0),
+                    captures: pipeline.captures, routeTable: api.routeTable, api: api,
+                    stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
+                    requestId: record.requestId, requestTimeEpochMs: record.epochMs)
+            }
+        }
+        out.removeAll(keepingCapacity: true)
+        ResponseHeadWriter.write(
+            status: Int(h.status), reason: slice(h.reason),
+            headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]),
+            requestId: record.requestId, mappings: mappings, context: context, into: &out)
+        out.withUnsafeBufferPointer { tp_exchange_send_head(ex, $0.baseAddress, $0.count) }
+    }
+
+    fileprivate func onUpstreamError(_ ex: OpaquePointer, _ kind: tp_upstream_error) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0, let snapshot = exchanges[slot].snapshot else { return }
+        let now = tp_now_ns()
+        let group = exchanges[slot].targetGroup >= 0 ? snapshot.targetGroups[exchanges[slot].targetGroup] : nil
+        if let endpoint = exchanges[slot].endpoint {
+            pipeline.balancer.end(endpoint)
+            exchanges[slot].endpoint = nil
+            if kind != TP_CLIENT_BODY_TOO_LARGE && kind != TP_CLIENT_BODY_INVALID, let group {
+                if endpoint.recordFailure(policy: group.passiveEjection, nowNs: now) {
+                    server.log("endpoint \(endpoint.endpoint.host):\(endpoint.endpoint.port) ejected after consecutive failures")
+                }
+            }
+            // Only a connection that was never made proves the request never arrived.
+            if kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT, let group {
+                pipeline.balancer.adopt(snapshot)
+                if let next = pipeline.balancer.pick(
+                    group: group, groupIndex: exchanges[slot].targetGroup, nowNs: now, excluding: endpoint.id)
+                {
+                    exchanges[slot].endpoint = next
+                    pipeline.balancer.begin(next)
+                    var target = upstreamTarget(next, group: group)
+                    target.timeout_ms = timeoutOf(slot)
+                    tp_exchange_retry(ex, &target)
+                    return
+                }
+            }
+        }
+        let response: GatewayResponse
+        switch kind {
+        case TP_UPSTREAM_TIMEOUT:
+            response = .integrationTimeout
+            exchanges[slot].failure = "integration timed out"
+        case TP_CLIENT_BODY_TOO_LARGE:
+            response = .requestTooLarge
+            exchanges[slot].failure = "request body over the payload limit"
+        case TP_CLIENT_BODY_INVALID:
+            response = .badRequest
+            exchanges[slot].failure = "malformed chunked request body"
+        case TP_UPSTREAM_CONNECT_FAILED, TP_UPSTREAM_CONNECT_TIMEOUT:
+            response = .badGateway
+            exchanges[slot].failure = "could not connect to the integration endpoint"
+        case TP_UPSTREAM_BAD_RESPONSE:
+            response = .badGateway
+            exchanges[slot].failure = "malformed integration response"
+        default:
+            response = .badGateway
+            exchanges[slot].failure = "integration closed the connection before responding"
+        }
+        respondGateway(ex, response, requestId: exchanges[slot].requestId)
+    }
+
+    fileprivate func onExchangeEnd(_ ex: OpaquePointer, _ stats: UnsafePointer<tp_exchange_stats>) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0 else { return }
+        let record = exchanges[slot]
+        if let endpoint = record.endpoint {
+            pipeline.balancer.end(endpoint)
+            if stats.pointee.upstream_status != 0 { endpoint.recordSuccess() }
+        }
+        pendingAdmin[slot] = nil
+        if let sink = server.accessLog, let log = record.log {
+            writeAccessLog(sink, record: record, log: log, stats: stats.pointee)
+        }
+        exchanges.release(slot)
+    }
+
+    fileprivate func onTick() {
+        if let health, let worker { health.tick(worker: worker, server: server) }
+    }
+
+    fileprivate func onProbeResult(_ token: UInt64, _ status: UInt16) {
+        health?.result(token: token, status: status, server: server)
+    }
+
+    // MARK: - Answering
+
+    private func respondGateway(_ ex: OpaquePointer, _ response: GatewayResponse, requestId: RequestId) {
+        out.removeAll(keepingCapacity: true)
+        let body = snapshot.responses.write(response, requestId: requestId, into: &out)
+        let flags: Int32 = response == .requestTooLarge ? Int32(TP_RESPOND_CLOSE) : 0
+        out.withUnsafeBufferPointer { head in
+            body.withUnsafeBufferPointer { b in
+                tp_exchange_respond(ex, head.baseAddress, head.count, b.baseAddress, b.count, flags)
+            }
+        }
+    }
+
+    func respondJSON(_ ex: OpaquePointer, slot: Int, status: Int, body: String) {
+        var head = "HTTP/1.1 \(status) \(status == 200 ? "OK" : status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" : "Bad Request")\r\ncontent-type: application/json\r\napigw-requestid: "
+        head += exchanges[slot].requestId.string + "\r\n"
+        var h = Array(head.utf8)
+        var b = Array(body.utf8)
+        h.withUnsafeMutableBufferPointer { hp in
+            b.withUnsafeMutableBufferPointer { bp in
+                tp_exchange_respond(ex, hp.baseAddress, hp.count, bp.baseAddress, bp.count, 0)
+            }
+        }
+    }
+
+    private func handleAdmin(_ ex: OpaquePointer, slot: Int, request: RequestHead) {
+        let method = string(request.method)
+        let path = string(request.path)
+        switch (method, path) {
+        case ("GET", "/admin/health"):
+            respondJSON(ex, slot: slot, status: 200, body: server.healthReport(snapshot: snapshot))
+        case ("POST", "/admin/reload"):
+            pendingAdmin[slot] = ex
+            let worker = self
+            server.reloadInBackground { status, body in
+                worker.post(.reloadFinished(slot: slot, status: status, body: body))
+            }
+        case (_, "/admin/health"), (_, "/admin/reload"):
+            respondJSON(ex, slot: slot, status: 405, body: "{\"message\":\"Method Not Allowed\"}")
+        default:
+            respondJSON(ex, slot: slot, status: 404, body: "{\"message\":\"Not Found\"}")
+        }
+    }
+
+    private func writeAccessLog(_ sink: AccessLogSink, record: ExchangeRecord, log: LogFacts, stats: tp_exchange_stats) {
+        var routeKey = "-", apiId = "-", stage = "-"
+        if let snapshot = record.snapshot, let r = record.resolution {
+            let api = snapshot.apis[r.apiIndex]
+            routeKey = api.routes[r.routeIndex].routeKey
+            apiId = api.apiId
+            stage = api.stages[r.stageIndex].name
+        }
+        let integrationLatency: Int? = stats.upstream_start_ns != 0 && stats.upstream_head_ns != 0
+            ? Int((stats.upstream_head_ns - stats.upstream_start_ns) / 1_000_000) : nil
+        let entry = AccessLogRecord(
+            requestId: record.requestId.string, ip: log.ip, requestTimeEpochMs: record.epochMs,
+            httpMethod: log.method, path: log.path, routeKey: routeKey, status: Int(stats.status),
+            protocolName: log.protocolName, responseLength: stats.response_body_bytes,
+            integrationLatencyMs: integrationLatency,
+            responseLatencyMs: Int((stats.end_ns &- stats.start_ns) / 1_000_000),
+            integrationStatus: stats.upstream_status != 0 ? Int(stats.upstream_status) : nil,
+            apiId: apiId, stage: stage, domainName: log.host, integrationError: record.failure)
+        sink.write(AccessLogFormatter.line(entry, format: sink.format))
+    }
+
+    // MARK: - Helpers
+
+    private func timeoutOf(_ slot: Int) -> UInt32 {
+        guard let snapshot = exchanges[slot].snapshot, let r = exchanges[slot].resolution else { return 29000 }
+        return snapshot.apis[r.apiIndex].routes[r.routeIndex].integrations[r.stageIndex].timeoutMillis
+    }
+
+    private func upstreamTarget(_ endpoint: EndpointState, group: CompiledTargetGroup) -> tp_upstream_target {
+        let id = Int(endpoint.id)
+        if id >= targets.count {
+            targets.append(contentsOf: repeatElement(tp_upstream_target(), count: id + 1 - targets.count))
+            targetKnown.append(contentsOf: repeatElement(false, count: id + 1 - targetKnown.count))
+        }
+        if !targetKnown[id] {
+            var t = tp_upstream_target()
+            _ = tp_target_set_addr(&t, endpoint.endpoint.host, UInt16(endpoint.endpoint.port))
+            t.endpoint_id = endpoint.id
+            targets[id] = t
+            targetKnown[id] = true
+        }
+        var t = targets[id]
+        t.connect_timeout_ms = group.connectTimeoutMillis
+        t.max_idle = group.maxIdle
+        return t
+    }
+}
+
+@inline(__always)
+private func slice(_ s: tp_slice) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: s.ptr, count: Int(s.len))
+}
+
+private func string(_ b: UnsafeRawBufferPointer) -> String {
+    String(decoding: b, as: UTF8.self)
+}
+
+@inline(__always)
+private func runtime(_ ctx: UnsafeMutableRawPointer?) -> WorkerRuntime {
+    Unmanaged<WorkerRuntime>.fromOpaque(ctx!).takeUnretainedValue()
+}
+
+private let onRequestThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<tp_request_head>?, UnsafePointer<tp_conn_info>?) -> Void = { ctx, ex, head, info in
+    runtime(ctx).onRequest(ex!, head!, info!)
+}
+private let onUpstreamHeadThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<tp_response_head>?) -> Void = { ctx, ex, head in
+    runtime(ctx).onUpstreamHead(ex!, head!)
+}
+private let onUpstreamErrorThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, tp_upstream_error) -> Void = { ctx, ex, kind in
+    runtime(ctx).onUpstreamError(ex!, kind)
+}
+private let onExchangeEndThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<tp_exchange_stats>?) -> Void = { ctx, ex, stats in
+    runtime(ctx).onExchangeEnd(ex!, stats!)
+}
+private let onWakeupThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ctx in
+    runtime(ctx).onWakeup()
+}
+private let onTickThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ctx in
+    runtime(ctx).onTick()
+}
+private let onProbeResultThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt16) -> Void = { ctx, token, status in
+    runtime(ctx).onProbeResult(token, status)
+}
+
+/// Wall-clock time for request times and ids.
+enum Clock {
+    static func epochMillis() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+    }
+}
