@@ -103,7 +103,7 @@ static step fail(scanner *s, uint16_t status) {
     return ST_ERROR;
 }
 
-/* Calls fn(element, length, ctx) for each non-empty element of a comma-separated
+/* Calls fn(element, length, ctx) for each element (empty ones too) of a comma-separated
  * list, with OWS trimmed; stops and returns nonzero when fn does. */
 static int for_each_element(const uint8_t *p, size_t n,
                             int (*fn)(const uint8_t *, size_t, void *), void *ctx) {

@@ -54,7 +54,7 @@ public enum UpstreamRequestWriter {
         if v6 { out.append(ascii: "]\"") }
         if !request.host.isEmpty {
             out.append(ascii: ";host=")
-            out.append(request.host)
+            appendForwardedValue(request.host, into: &out)
         }
         out.append(ascii: ";proto=http\r\n")
 
@@ -68,6 +68,33 @@ public enum UpstreamRequestWriter {
             }
             context.evaluate(mapping.value, into: &out)
             out.append(ascii: "\r\n")
+        }
+    }
+
+    /// RFC 7239 §4: a value is a token or else a quoted-string, so a Host with a port (':' is
+    /// no token character) stays valid and a client's ';' or ',' cannot add parameters.
+    private static func appendForwardedValue(_ value: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        if value.allSatisfy(isTokenCharacter) {
+            out.append(value)
+            return
+        }
+        out.append(UInt8(ascii: "\""))
+        for b in value {
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(b)
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func isTokenCharacter(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+             UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+             UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
         }
     }
 

@@ -1,0 +1,124 @@
+"""Upstreams that fail: garbage, resets, stalls, death and return, unreachable endpoints."""
+
+import time
+
+import pytest
+import requests
+
+from conftest import free_port
+from helpers import TIMEOUT, api, config, integration, target_group, wait_until
+
+BAD_GATEWAY = b'{"message":"Internal Server Error"}'
+UNAVAILABLE = b'{"message":"Service Unavailable"}'
+
+
+def get(gw, path, session=None, **kw):
+    kw.setdefault("timeout", TIMEOUT)
+    return (session or requests).get(gw.url + path, **kw)
+
+
+@pytest.fixture
+def gw(gateway_factory, upstream):
+    return gateway_factory(config([upstream.port]))
+
+
+def test_upstream_answering_garbage_is_502_and_the_next_request_works(gw):
+    r = get(gw, "/garbage")
+    assert (r.status_code, r.content) == (502, BAD_GATEWAY)
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["apigw-requestid"]
+    assert get(gw, "/echo/after").json()["path"] == "/echo/after"
+
+
+def test_upstream_resetting_the_connection_is_502_and_the_next_request_works(gw):
+    with requests.Session() as s:
+        r = get(gw, "/reset", s)
+        assert (r.status_code, r.content) == (502, BAD_GATEWAY)
+        assert get(gw, "/echo/after", s).status_code == 200
+
+
+def test_stalled_upstream_is_504_at_the_configured_timeout(gateway_factory, upstream):
+    cfg = config([upstream.port], apis=[api(integrations=[
+        integration("pass", "http://backend", timeoutInMillis=1000)])])
+    gw = gateway_factory(cfg)
+    started = time.monotonic()
+    r = get(gw, "/stall?ms=4000")
+    elapsed = time.monotonic() - started
+    assert (r.status_code, r.content) == (504, UNAVAILABLE)
+    assert r.headers["apigw-requestid"]
+    assert 1.0 <= elapsed <= 2.5, "504 after %.2fs for a 1000 ms timeout" % elapsed
+    fast = get(gw, "/stall?ms=200")
+    assert fast.status_code == 200
+    assert fast.json() == {"stalled": True, "upstream": "up0"}
+
+
+def test_killed_upstream_is_502_then_recovers_when_it_returns_on_the_same_port(gw, upstream):
+    with requests.Session() as s:
+        for _ in range(5):
+            assert get(gw, "/echo", s).status_code == 200
+        upstream.stop()
+        for _ in range(5):
+            r = get(gw, "/echo", s)
+            assert (r.status_code, r.content) == (502, BAD_GATEWAY)
+        upstream.start()
+        statuses = [get(gw, "/echo/back", s).status_code for _ in range(20)]
+    assert statuses == [200] * 20
+
+
+def test_killed_upstream_with_health_checks_is_503_then_recovers(gateway_factory, upstream):
+    group = target_group([upstream.port], healthCheck={
+        "path": "/healthz", "intervalSeconds": 1, "timeoutSeconds": 1, "healthyThreshold": 1, "unhealthyThreshold": 1})
+    gw = gateway_factory(config([upstream.port], groups=[group]))
+    endpoint = "127.0.0.1:%d" % upstream.port
+    assert get(gw, "/echo").status_code == 200
+    upstream.stop()
+    wait_until(lambda: gw.endpoint_health()[endpoint] is False, 5, message="endpoint marked down")
+    r = get(gw, "/echo")
+    assert (r.status_code, r.content) == (503, UNAVAILABLE)
+    assert r.headers["apigw-requestid"]
+    upstream.start()
+    wait_until(lambda: gw.endpoint_health()[endpoint], 5, message="endpoint marked up")
+    assert [get(gw, "/echo").status_code for _ in range(10)] == [200] * 10
+
+
+def test_no_healthy_endpoint_is_503(gateway_factory, upstream):
+    upstream.fail_health()
+    group = target_group([upstream.port], healthCheck={
+        "path": "/healthz", "intervalSeconds": 1, "healthyThreshold": 1, "unhealthyThreshold": 1})
+    gw = gateway_factory(config([upstream.port], groups=[group]))
+    wait_until(lambda: gw.endpoint_health()["127.0.0.1:%d" % upstream.port] is False, 5, message="endpoint down")
+    r = get(gw, "/echo")
+    assert (r.status_code, r.content) == (503, UNAVAILABLE)
+    assert upstream.stats()["requests"] == 0
+
+
+def test_connect_failure_is_retried_once_on_another_endpoint(gateway_factory, upstream):
+    dead = free_port()
+    gw = gateway_factory(config([], groups=[target_group([dead, upstream.port])]))
+    with requests.Session() as s:
+        statuses = [get(gw, "/echo/%d" % i, s).status_code for i in range(20)]
+    assert statuses == [200] * 20
+    assert upstream.stats()["requests"] == 20
+
+
+def test_unreachable_single_endpoint_is_502(gateway_factory):
+    gw = gateway_factory(config([], groups=[target_group([free_port()], connectTimeoutMillis=500)]))
+    r = get(gw, "/echo")
+    assert (r.status_code, r.content) == (502, BAD_GATEWAY)
+
+
+def test_passive_ejection_rests_a_failing_endpoint_then_readmits_it(gateway_factory, upstream_factory):
+    good = upstream_factory("good")
+    flaky = upstream_factory("flaky")
+    flaky.stop()
+    group = target_group([good.port, flaky.port], passiveEjection={"consecutiveFailures": 2, "ejectionSeconds": 2})
+    gw = gateway_factory(config([], groups=[group]))
+    flaky_endpoint = "127.0.0.1:%d" % flaky.port
+    with requests.Session() as s:
+        assert [get(gw, "/echo", s).status_code for _ in range(12)] == [200] * 12
+        assert gw.endpoint_health()[flaky_endpoint] is False, gw.health()
+        flaky.start()
+        wait_until(lambda: gw.endpoint_health()[flaky_endpoint], 6, message="ejection to expire")
+        for _ in range(20):
+            assert get(gw, "/echo", s).status_code == 200
+    assert flaky.stats()["requests"] > 0
