@@ -31,7 +31,7 @@ public final class EndpointState: Sendable {
         healthy.store(value, ordering: .relaxed)
     }
 
-    public var isEjected: Bool { ejectedUntil.load(ordering: .relaxed) > 0 }
+    public func isEjected(nowNs: UInt64) -> Bool { ejectedUntil.load(ordering: .relaxed) > nowNs }
 
     /// Counts a failed exchange; returns true when it ejected the endpoint.
     public func recordFailure(policy: PassiveEjection?, nowNs: UInt64) -> Bool {

@@ -36,6 +36,7 @@ enum HopByHopHeaders {
     @inline(__always)
     static func isResponseHopByHop(_ name: UnsafeRawBufferPointer) -> Bool {
         switch name.count {
+        case 15: return ASCII.equalsLowercased(name, "apigw-requestid")  // ours replaces it
         case 2: return ASCII.equalsLowercased(name, "te")
         case 7: return ASCII.equalsLowercased(name, "trailer") || ASCII.equalsLowercased(name, "upgrade")
         case 10: return ASCII.equalsLowercased(name, "connection") || ASCII.equalsLowercased(name, "keep-alive")
@@ -47,9 +48,9 @@ enum HopByHopHeaders {
     }
 
     /// Names listed in a Connection field other than close/keep-alive: also hop-by-hop.
-    static func connectionListed(_ request: RequestHead) -> [[UInt8]] {
+    static func connectionListed(_ headers: UnsafeBufferPointer<HeaderField>) -> [[UInt8]] {
         var out: [[UInt8]] = []
-        for field in request.headers where ASCII.equalsLowercased(field.name, "connection") {
+        for field in headers where ASCII.equalsLowercased(field.name, "connection") {
             for token in field.value.split(separator: UInt8(ascii: ",")) {
                 let t = Array(token.drop { $0 == 32 || $0 == 9 }.reversed().drop { $0 == 32 || $0 == 9 }.reversed()).map(ASCII.lower)
                 if t.isEmpty || t == Array("close".utf8) || t == Array("keep-alive".utf8) || t == Array("upgrade".utf8) { continue }

@@ -34,6 +34,8 @@ public struct MappingContext {
     func pathParameter(index: Int) -> UnsafeRawBufferPointer? {
         for i in 0..<captures.count where captures[i].nameIndex == index {
             let c = captures[i]
+            // Response mappings see `RequestHead.empty`: the captures outlive the path they index.
+            guard c.end <= routePath.count else { return nil }
             return UnsafeRawBufferPointer(rebasing: routePath[c.start..<c.end])
         }
         return nil
@@ -121,6 +123,22 @@ enum QueryString {
             start = end + 1
         }
         return out
+    }
+
+    /// Percent-encodes what may not stand in a path: controls, space, '?', '#', and
+    /// bytes outside printable ASCII; '%' and '/' stay as they are.
+    static func appendPathEncoded(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
+        for b in bytes {
+            switch b {
+            case 0x21...0x7E where b != UInt8(ascii: "?") && b != UInt8(ascii: "#") && b != UInt8(ascii: "\""):
+                out.append(b)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 15)])
+            }
+        }
     }
 
     /// Percent-encodes what may not stand in a query component.

@@ -10,6 +10,7 @@ public enum ResponseHeadWriter {
         into out: inout [UInt8]
     ) {
         var status = status
+        let upstreamStatus = status
         if let mappings, let context {
             for m in mappings where m.target == .statuscode {
                 var value: [UInt8] = []
@@ -20,10 +21,17 @@ public enum ResponseHeadWriter {
         out.append(ascii: "HTTP/1.1 ")
         out.append(decimal: status)
         out.append(UInt8(ascii: " "))
-        if reason.isEmpty { out.append(ascii: "OK") } else { out.append(reason) }
+        if reason.isEmpty || status != upstreamStatus {
+            out.append(string: ReasonPhrase.forStatus(status))
+        } else {
+            out.append(reason)
+        }
         out.append(ascii: "\r\n")
+        let listed = headers.contains { ASCII.equalsLowercased($0.name, "connection") }
+            ? HopByHopHeaders.connectionListed(headers) : []
         for field in headers {
             if HopByHopHeaders.isResponseHopByHop(field.name) { continue }
+            if !listed.isEmpty && listed.contains(where: { ASCII.equalsLowercased(field.name, $0) }) { continue }
             if let mappings, isReplacedByMapping(field.name, mappings) { continue }
             out.append(field.name)
             out.append(ascii: ": ")
@@ -49,6 +57,43 @@ public enum ResponseHeadWriter {
         mappings.contains { m in
             if case .header(let n) = m.target, m.action != .append { return ASCII.equalsLowercased(name, Array(n.utf8)) }
             return false
+        }
+    }
+}
+
+/// Standard reason phrases (RFC 9110 §15), for statuses the gateway sets itself.
+enum ReasonPhrase {
+    static func forStatus(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Unknown"
         }
     }
 }

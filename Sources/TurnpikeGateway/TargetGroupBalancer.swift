@@ -50,7 +50,11 @@ public struct TargetGroupBalancer: Sendable {
             if e.id == excluding || !e.isAvailable(nowNs: nowNs) { continue }
             let load = outstanding(e)
             if load >= group.maxConnectionsPerEndpoint { continue }
-            if group.loadBalancing == .roundRobin { return e }
+            if group.loadBalancing == .roundRobin {
+                // Continue after the endpoint chosen, so skipping one does not double its successor's share.
+                cursors[groupIndex] = (start + k + 1) % n
+                return e
+            }
             if load < bestLoad {
                 best = e
                 bestLoad = load

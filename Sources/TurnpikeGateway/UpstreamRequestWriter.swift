@@ -22,7 +22,7 @@ public enum UpstreamRequestWriter {
 
         let mappings = integration.requestParameters
         let listed = request.headers.contains { ASCII.equalsLowercased($0.name, "connection") }
-            ? HopByHopHeaders.connectionListed(request) : []
+            ? HopByHopHeaders.connectionListed(request.headers) : []
         var forwardedFor: UnsafeRawBufferPointer? = nil
         for field in request.headers {
             switch HopByHopHeaders.classifyRequest(field.name) {
@@ -142,8 +142,11 @@ public enum UpstreamRequestWriter {
         for mapping in integration.requestParameters {
             switch mapping.target {
             case .path:
+                var raw: [UInt8] = []
+                context.evaluate(mapping.value, into: &raw)
+                // A header or query value must not break the request line or start a query.
                 path = []
-                context.evaluate(mapping.value, into: &path)
+                QueryString.appendPathEncoded(raw, to: &path)
                 if path.first != UInt8(ascii: "/") { path.insert(UInt8(ascii: "/"), at: 0) }
             case .querystring(let name):
                 let key = Array(name.utf8)

@@ -134,9 +134,10 @@ public final class GatewayServer: @unchecked Sendable {
 
     func healthReport(snapshot: GatewaySnapshot) -> String {
         var groups: [String] = []
+        let now = tp_now_ns()
         for g in snapshot.targetGroups {
             let endpoints = g.endpoints.map { e in
-                "{\"endpoint\":\"\(e.endpoint.host):\(e.endpoint.port)\",\"healthy\":\(e.isHealthy),\"ejected\":\(e.isEjected)}"
+                "{\"endpoint\":\"\(e.endpoint.host):\(e.endpoint.port)\",\"healthy\":\(e.isHealthy),\"ejected\":\(e.isEjected(nowNs: now))}"
             }
             groups.append("{\"name\":\(AccessLogFormatterJSON.quote(g.name)),\"endpoints\":[\(endpoints.joined(separator: ","))]}")
         }

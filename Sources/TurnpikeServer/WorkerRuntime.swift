@@ -130,15 +130,15 @@ final class WorkerRuntime: @unchecked Sendable {
         exchanges[slot].snapshot = snapshot
         exchanges[slot].requestId = requestId
         exchanges[slot].epochMs = epochMs
+        let isAdmin = listenerIndex < snapshot.config.listeners.count && snapshot.config.listeners[listenerIndex].admin
+        if isAdmin {
+            handleAdmin(ex, slot: slot, request: request)
+            return
+        }
         if server.accessLog != nil {
             exchanges[slot].log = LogFacts(
                 method: string(request.method), path: string(request.path), ip: string(request.clientIP),
                 host: string(request.host), protocolName: request.protocolName)
-        }
-
-        if listenerIndex < snapshot.config.listeners.count && snapshot.config.listeners[listenerIndex].admin {
-            handleAdmin(ex, slot: slot, request: request)
-            return
         }
 
         switch Pipeline.run(request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now, epochMs: epochMs) {

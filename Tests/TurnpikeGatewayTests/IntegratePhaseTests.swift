@@ -148,7 +148,7 @@ final class IntegratePhaseTests: XCTestCase {
         guard case .proxy(let text, let group, let endpoint) = harness.run(target: "/fixed", headers: [host]) else {
             return XCTFail("not proxied")
         }
-        XCTAssertEqual(text, head(["GET / HTTP/1.1", "host: 127.0.0.1:9003"] + forwarding()))
+        XCTAssertEqual(text, head(["GET /fixed HTTP/1.1", "host: 127.0.0.1:9003"] + forwarding()))
         XCTAssertEqual(group, "127.0.0.1:9003")
         XCTAssertEqual(endpoint, "127.0.0.1:9003")
     }

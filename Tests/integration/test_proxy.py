@@ -3,6 +3,8 @@
 import hashlib
 import json
 import re
+import threading
+import time
 import subprocess
 
 import pytest
@@ -11,7 +13,7 @@ import requests
 from helpers import (TIMEOUT, ResponseReader, api, config, connect, header_names, header_values,
                      integration)
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9=_-]{8,}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9+/=_-]{8,}$")
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def test_get_is_proxied_with_path_query_and_forwarding_headers(gw, upstream):
     assert header_values(echo, "x-forwarded-for") == ["127.0.0.1"]
     assert header_values(echo, "x-forwarded-proto") == ["http"]
     assert header_values(echo, "x-forwarded-port") == [str(gw.port)]
-    assert header_values(echo, "forwarded") == ["for=127.0.0.1;host=127.0.0.1:%d;proto=http" % gw.port]
+    assert header_values(echo, "forwarded") == ["for=127.0.0.1;host=\"127.0.0.1:%d\";proto=http" % gw.port]
     assert REQUEST_ID.match(r.headers["apigw-requestid"])
 
 
@@ -99,7 +101,7 @@ def test_client_x_forwarded_for_is_extended_and_forwarding_fields_replaced(gw):
     assert header_values(echo, "x-forwarded-for") == ["203.0.113.9, 127.0.0.1"]
     assert header_values(echo, "x-forwarded-proto") == ["http"]
     assert header_values(echo, "x-forwarded-port") == [str(gw.port)]
-    assert header_values(echo, "forwarded") == ["for=127.0.0.1;host=127.0.0.1:%d;proto=http" % gw.port]
+    assert header_values(echo, "forwarded") == ["for=127.0.0.1;host=\"127.0.0.1:%d\";proto=http" % gw.port]
 
 
 def test_host_header_is_the_integration_uri_authority(gateway_factory, upstream):
@@ -193,3 +195,98 @@ def test_http10_client_via_curl(gw):
     echo = json.loads(body)
     assert echo["path"] == "/echo/curl10"
     assert echo["query"] == "q=1"
+
+
+def test_upstream_hop_by_hop_response_headers_are_dropped_and_the_client_connection_kept(gw, upstream):
+    with connect(gw.port) as sock:
+        reader = ResponseReader(sock)
+        sock.sendall(b"GET /headers?h=X-Up:1&h=Keep-Alive:timeout%3D5&h=Connection:close HTTP/1.1\r\nHost: x\r\n\r\n")
+        r = reader.read()
+        assert r.status == 200
+        assert r.header("x-up") == "1"
+        assert r.header("keep-alive") is None
+        assert r.header("connection") in (None, "keep-alive")
+        for i in range(3):
+            sock.sendall(b"GET /echo/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+            assert reader.read().json()["path"] == "/echo/%d" % i
+    assert upstream.stats()["requests"] == 4
+
+
+def test_concurrent_clients_each_get_their_own_response(gw):
+
+    mismatches = []
+    done = []
+
+    def client(n):
+        with requests.Session() as s:
+            for i in range(25):
+                body = b"%d-%d-" % (n, i) * (n + i + 1)
+                r = s.post(gw.url + "/echo/c%d/r%d" % (n, i), data=body, timeout=TIMEOUT)
+                echo = r.json()
+                if (r.status_code, echo["path"], echo["bodySha256"]) != (
+                        200, "/echo/c%d/r%d" % (n, i), hashlib.sha256(body).hexdigest()):
+                    mismatches.append((n, i, r.status_code, echo["path"]))
+        done.append(n)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 3)
+    assert mismatches == []
+    assert sorted(done) == list(range(12))
+
+
+def test_idle_client_connection_is_closed_after_keep_alive_timeout(gateway_factory, upstream):
+    gw = gateway_factory(config([upstream.port], settings={"keepAliveTimeoutSeconds": 1}))
+    with connect(gw.port) as sock:
+        reader = ResponseReader(sock)
+        sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert reader.read().status == 200
+        started = time.monotonic()
+        assert reader.at_eof(timeout=4)
+        assert 0.5 <= time.monotonic() - started <= 3
+
+
+def test_close_delimited_upstream_response_is_relayed_whole(gw):
+    with requests.Session() as s:
+        r = s.get(gw.url + "/eof-body", timeout=TIMEOUT)
+        assert r.status_code == 200
+        assert r.content == b"body-until-close"
+        assert s.get(gw.url + "/echo/next", timeout=TIMEOUT).json()["path"] == "/echo/next"
+
+
+def test_http10_client_asking_for_keep_alive_keeps_its_connection(gw):
+    with connect(gw.port) as sock:
+        reader = ResponseReader(sock)
+        for i in range(3):
+            sock.sendall(b"GET /echo/ka%d HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n" % i)
+            r = reader.read()
+            assert r.status == 200
+            assert r.json()["path"] == "/echo/ka%d" % i
+            assert r.header("connection").lower() == "keep-alive"
+
+
+def test_percent_encoded_path_and_query_pass_through_unchanged(gw):
+    with connect(gw.port) as sock:
+        sock.sendall(b"GET /echo/a%2Fb/%C3%A9?q=a%20b&x=%2F&empty= HTTP/1.1\r\nHost: x\r\n\r\n")
+        echo = ResponseReader(sock).read().json()
+    assert echo["path"] == "/echo/a%2Fb/%C3%A9"
+    assert echo["query"] == "q=a%20b&x=%2F&empty="
+
+
+def test_expect_100_continue_to_an_unrouted_path_is_answered_without_waiting_for_the_body(gateway_factory, upstream):
+    cfg = config([upstream.port], apis=[api(routes=[{"routeKey": "POST /upload", "target": "pass"}])])
+    gw = gateway_factory(cfg)
+    with connect(gw.port) as sock:
+        reader = ResponseReader(sock)
+        sock.sendall(b"POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+        started = time.monotonic()
+        r = reader.read()
+        assert (r.status, r.body) == (404, b'{"message":"Not Found"}')
+        assert time.monotonic() - started < 0.5
+
+
+def test_forwarded_host_without_port_is_a_bare_token(gw):
+    echo = requests.get(gw.url + "/echo", headers={"Host": "shop.example"}, timeout=TIMEOUT).json()
+    assert header_values(echo, "forwarded") == ["for=127.0.0.1;host=shop.example;proto=http"]

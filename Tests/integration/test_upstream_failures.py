@@ -107,18 +107,67 @@ def test_unreachable_single_endpoint_is_502(gateway_factory):
     assert (r.status_code, r.content) == (502, BAD_GATEWAY)
 
 
-def test_passive_ejection_rests_a_failing_endpoint_then_readmits_it(gateway_factory, upstream_factory):
+def _ejecting_gateway(gateway_factory, upstream_factory, ejection_seconds):
     good = upstream_factory("good")
     flaky = upstream_factory("flaky")
     flaky.stop()
-    group = target_group([good.port, flaky.port], passiveEjection={"consecutiveFailures": 2, "ejectionSeconds": 2})
-    gw = gateway_factory(config([], groups=[group]))
-    flaky_endpoint = "127.0.0.1:%d" % flaky.port
+    group = target_group([good.port, flaky.port],
+                         passiveEjection={"consecutiveFailures": 2, "ejectionSeconds": ejection_seconds})
+    return gateway_factory(config([], groups=[group])), good, flaky
+
+
+def test_passive_ejection_rests_a_failing_endpoint_then_readmits_it(gateway_factory, upstream_factory):
+    gw, good, flaky = _ejecting_gateway(gateway_factory, upstream_factory, ejection_seconds=3)
     with requests.Session() as s:
         assert [get(gw, "/echo", s).status_code for _ in range(12)] == [200] * 12
-        assert gw.endpoint_health()[flaky_endpoint] is False, gw.health()
+        ejected_at = time.monotonic()
+        assert gw.endpoint_health()["127.0.0.1:%d" % flaky.port] is False, gw.health()
         flaky.start()
-        wait_until(lambda: gw.endpoint_health()[flaky_endpoint], 6, message="ejection to expire")
-        for _ in range(20):
+        assert [get(gw, "/echo", s).status_code for _ in range(10)] == [200] * 10
+        assert flaky.stats()["requests"] == 0, "an ejected endpoint got traffic within ejectionSeconds"
+        assert time.monotonic() - ejected_at < 2.5, "too slow to observe the ejection window"
+
+        def flaky_served():
             assert get(gw, "/echo", s).status_code == 200
-    assert flaky.stats()["requests"] > 0
+            return flaky.stats()["requests"] > 0
+
+        wait_until(flaky_served, 6, interval=0.1, message="the ejected endpoint to take traffic again")
+    assert time.monotonic() - ejected_at >= 2.0
+
+
+def test_admin_health_stops_reporting_an_ejection_once_it_expired(gateway_factory, upstream_factory):
+    gw, good, flaky = _ejecting_gateway(gateway_factory, upstream_factory, ejection_seconds=1)
+    endpoint = "127.0.0.1:%d" % flaky.port
+    with requests.Session() as s:
+        assert [get(gw, "/echo", s).status_code for _ in range(8)] == [200] * 8
+    entry = [e for g in gw.health()["targetGroups"] for e in g["endpoints"] if e["endpoint"] == endpoint][0]
+    assert entry["ejected"] is True
+    flaky.start()
+    time.sleep(1.5)
+    entry = [e for g in gw.health()["targetGroups"] for e in g["endpoints"] if e["endpoint"] == endpoint][0]
+    assert entry == {"endpoint": endpoint, "healthy": True, "ejected": False}
+
+
+def test_a_request_that_reached_the_upstream_is_not_retried(gateway_factory, upstream_factory):
+    a, b = upstream_factory("a"), upstream_factory("b")
+    gw = gateway_factory(config([], groups=[target_group([a.port, b.port])]))
+    for method in ("GET", "POST"):
+        r = requests.request(method, gw.url + "/reset", timeout=TIMEOUT)
+        assert (r.status_code, r.content) == (502, BAD_GATEWAY)
+    assert a.stats()["requests"] + b.stats()["requests"] == 2
+
+
+def test_client_that_disconnects_mid_request_does_not_disturb_the_gateway(gw, upstream):
+    import socket
+
+    for data in [b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial",
+                 b"GET /stall?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n",
+                 b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+                 b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Half"]:
+        sock = socket.create_connection(("127.0.0.1", gw.port), timeout=TIMEOUT)
+        sock.sendall(data)
+        time.sleep(0.05)
+        sock.close()
+    time.sleep(0.6)
+    with requests.Session() as s:
+        assert [get(gw, "/echo/ok", s).status_code for _ in range(10)] == [200] * 10

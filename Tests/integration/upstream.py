@@ -19,6 +19,8 @@ chunked), and it counts what the tests need to see through the gateway:
   /garbage              writes bytes that are not HTTP, then closes
   /reset                closes the connection with a TCP reset, without answering
   /healthz              200, or 500 while failing
+  /headers?h=N:V        answers 200 with the given response header fields added
+  /eof-body              a response whose body ends when the connection closes (no length)
   /big?bytes=N          a Content-Length body of N bytes
   /chunked?n=N          a chunked body of N chunks
 """
@@ -74,6 +76,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.counted_connection = False
         with self.server.state.lock:
             self.server.state.accepted += 1
@@ -112,9 +115,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for name, value in extra:
             self.send_header(name, value)
-        self.end_headers()
+        # Head and body in one write, as a real server would send them.
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def send_json(self, status, obj, extra=()):
         self.send_bytes(status, json.dumps(obj).encode(), extra=extra)
@@ -183,6 +188,15 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+            self.close_connection = True
+        elif path == "/headers":
+            extra = [tuple(h.split(":", 1)) for h in params.get("h", [])]
+            if any(name.lower() == "connection" and "close" in value.lower() for name, value in extra):
+                self.close_connection = True
+            self.send_json(200, {"upstream": state.name}, extra=extra)
+        elif path == "/eof-body":
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nbody-until-close")
+            self.wfile.flush()
             self.close_connection = True
         elif path == "/big":
             n = int(params.get("bytes", ["1024"])[0])
