@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: installs dependencies, builds debug and release, runs the unit
+# tests (swift test), the integration tests against the release binary (pytest, real
+# curl and a real upstream on loopback), and a short fuzzing smoke run of the parser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x /opt/swift/usr/bin/swift ] && export PATH=/opt/swift/usr/bin:$PATH
+bash scripts/install-deps.sh
+
+echo "== build (debug, release)"
+swift build
+swift build -c release
+
+echo "== unit tests"
+swift test
+
+echo "== integration tests"
+TURNPIKE_BIN="$PWD/.build/release/turnpike" python3 -m pytest -q -p no:cacheprovider Tests/integration
+
+echo "== fuzz smoke run (HTTP/1.1 parser, 20 s)"
+bash Fuzz/run.sh 20
