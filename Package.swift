@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Release builds of the request path skip dynamic exclusivity checks (a TLS lookup per
+// class-property access); the debug build and the tests keep them.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Turnpike",
     platforms: [.macOS(.v13)],
@@ -27,14 +31,15 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         // Route keys, compiled route tables, API/stage selection by host and path.
-        .target(name: "TurnpikeRouting"),
+        .target(name: "TurnpikeRouting", swiftSettings: hotPath),
         // The request pipeline: phases that need no sockets.
         .target(
             name: "TurnpikeGateway",
             dependencies: [
                 "TurnpikeConfig", "TurnpikeRouting",
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         // Binds the pipeline to the shim: workers, upstream pools, health checks, admin.
         .target(
@@ -42,7 +47,8 @@ let package = Package(
             dependencies: [
                 "CTurnpikeShim", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeGateway",
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]
+            ],
+            swiftSettings: hotPath
         ),
         .executableTarget(
             name: "turnpike",

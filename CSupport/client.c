@@ -95,7 +95,7 @@ static void conn_linger(tp_conn *c) {
     if (c->closing || c->lingering) return;
     c->lingering = 1;
     c->rpos = c->rlen;
-    c->deadline_ns = uv_hrtime() + (uint64_t)TP_LINGER_MS * 1000000ull;
+    c->deadline_ns = tp_loop_ns(c->worker) + (uint64_t)TP_LINGER_MS * 1000000ull;
     if (c->peer_eof) { tp_conn_close(c); return; }
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
@@ -146,13 +146,14 @@ static const char *reason_for(uint16_t status) {
 /* Answers a request the parser refused. Swift never sees it; the connection is closed
  * because the parser cannot know where the next request would start. */
 static void conn_reject(tp_conn *c, uint16_t status) {
-    char msg[96], out[384];
+    char msg[96], out[384], id[17];
     const char *reason = reason_for(status);
+    tp_worker_request_id(c->worker, id);
     int blen = snprintf(msg, sizeof msg, "{\"message\":\"%s\"}", reason);
     int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %u %s\r\ncontent-type: application/json\r\n"
+                     "HTTP/1.1 %u %s\r\ncontent-type: application/json\r\napigw-requestid: %s\r\n"
                      "content-length: %d\r\nconnection: close\r\n\r\n%s",
-                     status, reason, blen, msg);
+                     status, reason, id, blen, msg);
     uv_buf_t b = uv_buf_init(out, (unsigned)n);
     if (tp_conn_write(c, &b, 1) != 0) return;
     conn_linger(c);
@@ -223,7 +224,7 @@ void tp_conn_progress(tp_conn *c) {
             size_t avail = c->rlen - c->rpos;
             if (avail == 0) {
                 if (w->draining || c->peer_eof) { tp_conn_close(c); return; }
-                c->deadline_ns = uv_hrtime() + (uint64_t)w->opt.keepalive_timeout_ms * 1000000ull;
+                c->deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.keepalive_timeout_ms * 1000000ull;
                 ensure_reading(c);
                 return;
             }
@@ -234,7 +235,7 @@ void tp_conn_progress(tp_conn *c) {
             if (r == TP_PARSE_NEED_MORE) {
                 if (c->peer_eof) { tp_conn_close(c); return; }
                 if (avail > (size_t)w->opt.limits.max_head_bytes) { conn_reject(c, 431); return; }
-                uint64_t hd = uv_hrtime() + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
+                uint64_t hd = tp_loop_ns(w) + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
                 if (c->deadline_ns == 0 || c->deadline_ns > hd) c->deadline_ns = hd;
                 ensure_reading(c);
                 return;
@@ -336,7 +337,7 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id) {
     tp_list_insert(&w->conns, &c->link);
     w->open_conns++;
     if (!c->rbuf) { tp_conn_close(c); return; }
-    c->deadline_ns = uv_hrtime() + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
+    c->deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
     ensure_reading(c);
 }
 
@@ -394,9 +395,13 @@ void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
     tp_ex_finish_response(ex);
     int close_after = ex->close_after || w->draining;
     char framing[96];
-    int flen = snprintf(framing, sizeof framing, "content-length: %zu\r\n%s\r\n", body_len,
-                        close_after ? "connection: close\r\n"
-                                    : (ex->client_minor == 0 ? "connection: keep-alive\r\n" : ""));
+    char *f = TP_PUT_LIT(framing, "content-length: ");
+    f = tp_put_u64(f, body_len);
+    f = TP_PUT_LIT(f, "\r\n");
+    if (close_after) f = TP_PUT_LIT(f, "connection: close\r\n");
+    else if (ex->client_minor == 0) f = TP_PUT_LIT(f, "connection: keep-alive\r\n");
+    f = TP_PUT_LIT(f, "\r\n");
+    int flen = (int)(f - framing);
     uv_buf_t bufs[3] = {
         uv_buf_init((char *)head, (unsigned)head_len),
         uv_buf_init(framing, (unsigned)flen),

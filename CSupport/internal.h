@@ -187,10 +187,37 @@ struct tp_worker {
     uint8_t draining;
     uint8_t flushing;
     uint64_t drain_deadline_ns;
+    uint64_t reject_counter;
     tp_buf scratch;           /* response assembly */
     tp_request_head req_head; /* parse target, reused */
     tp_response_head resp_head;
 };
+
+/* The loop's cached clock (updated once per loop iteration) in ns: what deadlines use,
+ * since a clock_gettime per deadline costs more than the precision is worth. */
+static inline uint64_t tp_loop_ns(tp_worker *w) { return uv_now(&w->loop) * 1000000ull; }
+
+/* Decimal / hex digits of v at p; returns the end. No locale, no printf. */
+static inline char *tp_put_u64(char *p, uint64_t v) {
+    char tmp[20];
+    int n = 0;
+    do { tmp[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+static inline char *tp_put_hex(char *p, uint64_t v) {
+    static const char digits[] = "0123456789abcdef";
+    char tmp[16];
+    int n = 0;
+    do { tmp[n++] = digits[v & 15]; v >>= 4; } while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+static inline char *tp_put_str(char *p, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] = s[i];
+    return p + n;
+}
+#define TP_PUT_LIT(p, lit) tp_put_str((p), (lit), sizeof(lit) - 1)
 
 /* write.c */
 typedef void (*tp_write_done)(void *owner, int status);
@@ -223,5 +250,6 @@ tp_pool *tp_worker_pool(tp_worker *w, uint32_t endpoint_id);
 /* worker.c */
 void tp_worker_flush_dirty(tp_worker *w);
 void tp_worker_conn_closed(tp_worker *w);
+void tp_worker_request_id(tp_worker *w, char out[17]);
 
 #endif

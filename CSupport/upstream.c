@@ -58,7 +58,7 @@ void tp_up_detach(tp_exchange *ex, int reusable) {
             u->state = TP_UP_IDLE;
             tp_list_insert(&p->idle, &u->idle_link);
             p->idle_count++;
-            u->deadline_ns = uv_hrtime() + (uint64_t)w->opt.upstream_idle_timeout_ms * 1000000ull;
+            u->deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.upstream_idle_timeout_ms * 1000000ull;
             u->rpos = u->rlen = 0;
             return;
         }
@@ -92,13 +92,17 @@ static void up_write_done(void *owner, int status) {
 }
 
 /* Appends "<framing>\r\n" for the request body to the exchange's upstream head. */
-static size_t request_framing(tp_exchange *ex, char *out, size_t cap) {
-    if (ex->req_mode == TP_BODY_LENGTH)
-        return (size_t)snprintf(out, cap, "content-length: %llu\r\n\r\n",
-                                (unsigned long long)(ex->req_remaining + ex->stats.request_body_bytes));
-    if (ex->req_mode == TP_BODY_CHUNKED)
-        return (size_t)snprintf(out, cap, "transfer-encoding: chunked\r\n\r\n");
-    return (size_t)snprintf(out, cap, "\r\n");
+static size_t request_framing(tp_exchange *ex, char *out) {
+    char *p = out;
+    if (ex->req_mode == TP_BODY_LENGTH) {
+        p = TP_PUT_LIT(p, "content-length: ");
+        p = tp_put_u64(p, ex->req_remaining + ex->stats.request_body_bytes);
+        p = TP_PUT_LIT(p, "\r\n");
+    } else if (ex->req_mode == TP_BODY_CHUNKED) {
+        p = TP_PUT_LIT(p, "transfer-encoding: chunked\r\n");
+    }
+    p = TP_PUT_LIT(p, "\r\n");
+    return (size_t)(p - out);
 }
 
 /* Writes the pending request head (if any) and as much request body as is buffered,
@@ -117,7 +121,7 @@ void tp_up_pump_body(tp_exchange *ex) {
     static const char last_chunk[] = "0\r\n\r\n";
     if (u->head_pending) {
         bufs[n++] = uv_buf_init((char *)ex->up_head.data, (unsigned)ex->up_head.len);
-        bufs[n++] = uv_buf_init(framing, (unsigned)request_framing(ex, framing, sizeof framing));
+        bufs[n++] = uv_buf_init(framing, (unsigned)request_framing(ex, framing));
         u->head_pending = 0;
     }
     int failed = 0;
@@ -138,7 +142,7 @@ void tp_up_pump_body(tp_exchange *ex) {
                                                       &used, &data, &dlen);
                 c->rpos += used;
                 if (r == TP_CHUNK_DATA) {
-                    int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", dlen);
+                    int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], dlen), "\r\n") - sizes[nsizes]);
                     bufs[n++] = uv_buf_init(sizes[nsizes++], (unsigned)len);
                     bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
                     bufs[n++] = uv_buf_init((char *)crlf, 2);
@@ -165,7 +169,7 @@ void tp_up_pump_body(tp_exchange *ex) {
         return;
     }
     if (n == 0) return;
-    u->deadline_ns = uv_hrtime() + u->timeout_ns;
+    u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
     if (tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u) != 0)
         up_fail(u, TP_UPSTREAM_RESET);
 }
@@ -207,7 +211,7 @@ static int up_relay_once(tp_up *u) {
             bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)avail);
             if (ex->resp_chunked_out) {
                 /* the size line must precede the data: insert before it */
-                int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", avail);
+                int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], avail), "\r\n") - sizes[nsizes]);
                 bufs[n] = bufs[n - 1];
                 bufs[n - 1] = uv_buf_init(sizes[nsizes++], (unsigned)len);
                 n++;
@@ -223,7 +227,7 @@ static int up_relay_once(tp_up *u) {
             u->rpos += used;
             if (r == TP_CHUNK_DATA) {
                 if (ex->resp_chunked_out) {
-                    int len = snprintf(sizes[nsizes], sizeof sizes[0], "%zx\r\n", dlen);
+                    int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], dlen), "\r\n") - sizes[nsizes]);
                     bufs[n++] = uv_buf_init(sizes[nsizes++], (unsigned)len);
                 }
                 bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
@@ -314,25 +318,28 @@ static void up_process(tp_up *u) {
             return;
         }
         char framing[96];
-        int flen = 0;
+        char *f = framing;
         if (u->mode == TP_BODY_LENGTH) {
-            flen = snprintf(framing, sizeof framing, "content-length: %llu\r\n",
-                            (unsigned long long)u->remaining);
+            f = TP_PUT_LIT(f, "content-length: ");
+            f = TP_PUT_LIT(tp_put_u64(f, u->remaining), "\r\n");
         } else if (u->mode == TP_BODY_NONE) {
-            if (head_length >= 0 && status != 204)
-                flen = snprintf(framing, sizeof framing, "content-length: %lld\r\n", (long long)head_length);
-            else if (status != 204 && status != 304)
-                flen = snprintf(framing, sizeof framing, "content-length: 0\r\n");
+            if (head_length >= 0 && status != 204) {
+                f = TP_PUT_LIT(f, "content-length: ");
+                f = TP_PUT_LIT(tp_put_u64(f, (uint64_t)head_length), "\r\n");
+            } else if (status != 204 && status != 304) {
+                f = TP_PUT_LIT(f, "content-length: 0\r\n");
+            }
         } else if (ex->client_minor >= 1) {
-            flen = snprintf(framing, sizeof framing, "transfer-encoding: chunked\r\n");
+            f = TP_PUT_LIT(f, "transfer-encoding: chunked\r\n");
             ex->resp_chunked_out = 1;
         } else {
             ex->close_after = 1;  /* an HTTP/1.0 client: the close delimits the body */
         }
         int close_after = ex->close_after || w->draining;
-        const char *conn_line = close_after ? "connection: close\r\n"
-                                            : (ex->client_minor == 0 ? "connection: keep-alive\r\n" : "");
-        flen += snprintf(framing + flen, sizeof framing - (size_t)flen, "%s\r\n", conn_line);
+        if (close_after) f = TP_PUT_LIT(f, "connection: close\r\n");
+        else if (ex->client_minor == 0) f = TP_PUT_LIT(f, "connection: keep-alive\r\n");
+        f = TP_PUT_LIT(f, "\r\n");
+        int flen = (int)(f - framing);
         if (tp_buf_append(&ex->client_head, framing, (size_t)flen) != 0) {
             tp_conn_close(ex->conn);
             return;
@@ -352,7 +359,7 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         if (u->state != TP_UP_ACTIVE || !u->ex) {
             tp_up_close(u);  /* bytes nobody asked for: the connection is unusable */
         } else {
-            u->deadline_ns = uv_hrtime() + u->timeout_ns;
+            u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
             up_process(u);
         }
     } else if (nread == UV_ENOBUFS) {
@@ -394,7 +401,7 @@ static void on_connect(uv_connect_t *req, int status) {
         tp_up_close(u);
     } else {
         u->state = TP_UP_ACTIVE;
-        u->deadline_ns = uv_hrtime() + u->timeout_ns;
+        u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
         up_start_reading(u);
         tp_conn_mark_dirty(u->ex->conn);
     }
@@ -424,7 +431,7 @@ void tp_up_begin(tp_exchange *ex) {
         u->state = TP_UP_ACTIVE;
         u->reused = 1;
         attach(u, ex);
-        u->deadline_ns = uv_hrtime() + u->timeout_ns;
+        u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
         if (u->paused) { u->paused = 0; }
         up_start_reading(u);
         return;  /* tp_conn_progress writes head and body together */
@@ -444,7 +451,7 @@ void tp_up_begin(tp_exchange *ex) {
     tp_list_insert(&w->ups, &u->link);
     attach(u, ex);
     uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
-    u->deadline_ns = uv_hrtime() + (uint64_t)cto * 1000000ull;
+    u->deadline_ns = tp_loop_ns(w) + (uint64_t)cto * 1000000ull;
     int r = uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect);
     if (r != 0) up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
 }
@@ -454,7 +461,7 @@ void tp_up_client_drained(tp_exchange *ex) {
     if (!u || !u->paused) return;
     if (tp_conn_write_queue(ex->conn) > TP_LOW_WATER) return;
     u->paused = 0;
-    u->deadline_ns = uv_hrtime() + u->timeout_ns;
+    u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
     up_start_reading(u);
 }
 

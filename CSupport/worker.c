@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "internal.h"
@@ -19,6 +20,8 @@
 #define TP_SWEEP_MS 100
 
 uint64_t tp_now_ns(void) { return uv_hrtime(); }
+
+uint64_t tp_worker_now_ns(const tp_worker *w) { return uv_now(&w->loop) * 1000000ull; }
 
 static void on_async(uv_async_t *a) {
     tp_worker *w = a->data;
@@ -59,7 +62,7 @@ static void worker_shutdown(tp_worker *w) {
 
 static void on_sweep(uv_timer_t *t) {
     tp_worker *w = t->data;
-    uint64_t now = uv_hrtime();
+    uint64_t now = tp_loop_ns(w);
     for (tp_link *l = w->conns.next; l != &w->conns;) {
         tp_conn *c = TP_CONTAINER(l, tp_conn, link);
         l = l->next;
@@ -193,7 +196,7 @@ void tp_worker_post(tp_worker *w) { uv_async_send(&w->async); }
 void tp_worker_drain(tp_worker *w, uint32_t timeout_ms) {
     if (w->draining) return;
     w->draining = 1;
-    w->drain_deadline_ns = uv_hrtime() + (uint64_t)timeout_ms * 1000000ull;
+    w->drain_deadline_ns = tp_loop_ns(w) + (uint64_t)timeout_ms * 1000000ull;
     for (uint32_t i = 0; i < w->listener_count; i++) {
         if (w->listeners[i]) uv_close((uv_handle_t *)w->listeners[i], close_listener);
         w->listeners[i] = NULL;
@@ -205,6 +208,29 @@ void tp_worker_drain(tp_worker *w, uint32_t timeout_ms) {
         tp_conn_mark_dirty(c);
     }
     tp_worker_flush_dirty(w);
+}
+
+/* The same shape as the gateway's ids (11 bytes → 16 base64 characters): seconds,
+ * worker index, and a counter with the high bit set so it never meets Swift's. */
+void tp_worker_request_id(tp_worker *w, char out[17]) {
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t raw[12] = {0};
+    uint64_t secs = (uint64_t)time(NULL);
+    uint64_t n = ++w->reject_counter | 0x800000000000ull;
+    raw[0] = (uint8_t)(secs >> 24); raw[1] = (uint8_t)(secs >> 16);
+    raw[2] = (uint8_t)(secs >> 8); raw[3] = (uint8_t)secs;
+    raw[4] = (uint8_t)w->index;
+    for (int i = 0; i < 6; i++) raw[5 + i] = (uint8_t)(n >> (40 - 8 * i));
+    int o = 0;
+    for (int i = 0; i < 12; i += 3) {
+        uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = b64[(v >> 6) & 63];
+        out[o++] = b64[v & 63];
+    }
+    out[15] = '=';
+    out[16] = 0;
 }
 
 uint64_t tp_worker_open_connections(const tp_worker *w) { return w->open_conns; }

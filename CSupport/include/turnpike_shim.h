@@ -238,8 +238,12 @@ void tp_worker_drain(tp_worker *w, uint32_t timeout_ms);
 uint64_t tp_worker_open_connections(const tp_worker *w);
 uint64_t tp_worker_pooled_upstreams(const tp_worker *w);
 
-/* Nanoseconds on the loop's monotonic clock (uv_hrtime). */
+/* Nanoseconds on the monotonic clock (uv_hrtime); a clock read each call. */
 uint64_t tp_now_ns(void);
+
+/* Loop thread: the loop's cached time on the same clock, refreshed once per loop
+ * iteration — free to read, precise to a millisecond. */
+uint64_t tp_worker_now_ns(const tp_worker *w);
 
 /* ------------------------------------------------------------------------------- */
 /* Answering an exchange                                                             */

@@ -107,25 +107,41 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+// The compiled pieces are classes: the request path reaches them through the snapshot,
+// and handing one around costs one reference count, not one per field.
+
 /// An API ready for matching.
-public struct CompiledApi: Sendable {
+public final class CompiledApi: Sendable {
     public let name: String
     public let apiId: String
     public let routeTable: RouteTable
     /// Indexed by the route table's payload.
     public let routes: [CompiledRoute]
     public let stages: [CompiledStage]
+
+    init(name: String, apiId: String, routeTable: RouteTable, routes: [CompiledRoute], stages: [CompiledStage]) {
+        self.name = name
+        self.apiId = apiId
+        self.routeTable = routeTable
+        self.routes = routes
+        self.stages = stages
+    }
 }
 
 /// A route and, per stage of its API, the integration resolved for that stage.
-public struct CompiledRoute: Sendable {
+public final class CompiledRoute: Sendable {
     public let routeKey: String
     /// Indexed like the API's stages.
     public let integrations: [StageIntegration]
+
+    init(routeKey: String, integrations: [StageIntegration]) {
+        self.routeKey = routeKey
+        self.integrations = integrations
+    }
 }
 
 /// A stage: its name and variables (the access log override is read at log time).
-public struct CompiledStage: Sendable {
+public final class CompiledStage: Sendable {
     public let name: String
     public let variables: [String: String]
     public let accessLog: AccessLogSettings?
@@ -138,7 +154,7 @@ public struct CompiledStage: Sendable {
 }
 
 /// A target group with its endpoints' shared state.
-public struct CompiledTargetGroup: Sendable {
+public final class CompiledTargetGroup: Sendable {
     public let name: String
     public let endpoints: [EndpointState]
     public let loadBalancing: LoadBalancing
@@ -179,7 +195,7 @@ public enum UpstreamPathPart: Sendable {
 }
 
 /// An HTTP_PROXY integration as one stage sends it: stage variables already substituted.
-public struct StageIntegration: Sendable {
+public final class StageIntegration: Sendable {
     public let name: String
     public let targetGroup: Int
     /// The Host header sent upstream (the URI's authority, like nginx's `$proxy_host`).

@@ -47,6 +47,29 @@ enum HopByHopHeaders {
         }
     }
 
+    /// Whether a Connection field names anything but close, keep-alive or upgrade — the
+    /// common answer (no) without allocating.
+    static func hasListedNames(_ headers: UnsafeBufferPointer<HeaderField>) -> Bool {
+        for field in headers where ASCII.equalsLowercased(field.name, "connection") {
+            var start = 0
+            let v = field.value
+            while start < v.count {
+                var end = start
+                while end < v.count && v[end] != UInt8(ascii: ",") { end += 1 }
+                var a = start, b = end
+                while a < b && (v[a] == 32 || v[a] == 9) { a += 1 }
+                while b > a && (v[b - 1] == 32 || v[b - 1] == 9) { b -= 1 }
+                let token = UnsafeRawBufferPointer(rebasing: v[a..<b])
+                if !token.isEmpty && !ASCII.equalsLowercased(token, "close")
+                    && !ASCII.equalsLowercased(token, "keep-alive") && !ASCII.equalsLowercased(token, "upgrade") {
+                    return true
+                }
+                start = end + 1
+            }
+        }
+        return false
+    }
+
     /// Names listed in a Connection field other than close/keep-alive: also hop-by-hop.
     static func connectionListed(_ headers: UnsafeBufferPointer<HeaderField>) -> [[UInt8]] {
         var out: [[UInt8]] = []

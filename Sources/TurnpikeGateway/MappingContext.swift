@@ -7,7 +7,6 @@ public struct MappingContext {
     /// The path after the base path / stage was stripped.
     public var routePath: UnsafeRawBufferPointer
     public var captures: PathCaptures
-    public var routeTable: RouteTable
     public var api: CompiledApi
     public var stage: CompiledStage
     public var routeKey: String
@@ -16,13 +15,12 @@ public struct MappingContext {
 
     public init(
         request: RequestHead, routePath: UnsafeRawBufferPointer, captures: PathCaptures,
-        routeTable: RouteTable, api: CompiledApi, stage: CompiledStage, routeKey: String,
+        api: CompiledApi, stage: CompiledStage, routeKey: String,
         requestId: RequestId, requestTimeEpochMs: UInt64
     ) {
         self.request = request
         self.routePath = routePath
         self.captures = captures
-        self.routeTable = routeTable
         self.api = api
         self.stage = stage
         self.routeKey = routeKey
@@ -88,7 +86,7 @@ public struct MappingContext {
                 case .requestQueryString(let name):
                     if let value = queryValue(name) { out.append(contentsOf: value) }
                 case .requestPathParameter(let name):
-                    if let idx = routeTable.parameterNames.firstIndex(of: name), let value = pathParameter(index: idx) {
+                    if let idx = api.routeTable.parameterNames.firstIndex(of: name), let value = pathParameter(index: idx) {
                         out.append(value)
                     }
                 case .requestPath:

@@ -113,7 +113,7 @@ public enum IntegratePhase {
         let context = MappingContext(
             request: request,
             routePath: UnsafeRawBufferPointer(rebasing: request.path[resolution.pathStart...]),
-            captures: state.captures, routeTable: api.routeTable, api: api,
+            captures: state.captures, api: api,
             stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
             requestId: requestId, requestTimeEpochMs: epochMs)
         state.upstreamHead.removeAll(keepingCapacity: true)

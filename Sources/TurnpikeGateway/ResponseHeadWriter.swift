@@ -27,8 +27,7 @@ public enum ResponseHeadWriter {
             out.append(reason)
         }
         out.append(ascii: "\r\n")
-        let listed = headers.contains { ASCII.equalsLowercased($0.name, "connection") }
-            ? HopByHopHeaders.connectionListed(headers) : []
+        let listed = HopByHopHeaders.hasListedNames(headers) ? HopByHopHeaders.connectionListed(headers) : []
         for field in headers {
             if HopByHopHeaders.isResponseHopByHop(field.name) { continue }
             if !listed.isEmpty && listed.contains(where: { ASCII.equalsLowercased(field.name, $0) }) { continue }

@@ -8,7 +8,7 @@ public enum UpstreamRequestWriter {
         integration: StageIntegration, context: MappingContext, into out: inout [UInt8]
     ) {
         let request = context.request
-        out.append(contentsOf: integration.method ?? Array(request.method))
+        if let method = integration.method { out.append(contentsOf: method) } else { out.append(request.method) }
         out.append(UInt8(ascii: " "))
         if integration.mapsPathOrQuery {
             writeMappedTarget(integration: integration, context: context, into: &out)
@@ -21,7 +21,7 @@ public enum UpstreamRequestWriter {
         out.append(ascii: "\r\n")
 
         let mappings = integration.requestParameters
-        let listed = request.headers.contains { ASCII.equalsLowercased($0.name, "connection") }
+        let listed = HopByHopHeaders.hasListedNames(request.headers)
             ? HopByHopHeaders.connectionListed(request.headers) : []
         var forwardedFor: UnsafeRawBufferPointer? = nil
         for field in request.headers {

@@ -35,13 +35,10 @@ struct ExchangeTable {
     }
 
     /// Returns the slot; the shim stores slot + 1 (0 means "no record").
+    /// The caller fills the record (with `alive: true`) right after.
     mutating func allocate() -> Int {
-        if let slot = free.popLast() {
-            records[slot].alive = true
-            return slot
-        }
+        if let slot = free.popLast() { return slot }
         records.append(ExchangeRecord())
-        records[records.count - 1].alive = true
         return records.count - 1
     }
 

@@ -30,6 +30,7 @@ final class WorkerRuntime: @unchecked Sendable {
     private var targets: [tp_upstream_target] = []
     private var targetKnown: [Bool] = []
     private let inbox = Mutex<[WorkerMessage]>([])
+    private var clock = EpochClock()
     let health: HealthChecker?
 
     init(index: Int, server: GatewayServer, snapshot: GatewaySnapshot) {
@@ -123,13 +124,11 @@ final class WorkerRuntime: @unchecked Sendable {
 
         let slot = exchanges.allocate()
         tp_exchange_set_user(ex, UInt64(slot + 1))
-        let now = tp_now_ns()
-        let epochMs = Clock.epochMillis()
+        let now = tp_worker_now_ns(worker)
+        let epochMs = clock.epochMillis(loopNs: now)
         let requestId = ids.next(epochSeconds: epochMs / 1000)
         let snapshot = self.snapshot
-        exchanges[slot].snapshot = snapshot
-        exchanges[slot].requestId = requestId
-        exchanges[slot].epochMs = epochMs
+        exchanges[slot] = ExchangeRecord(snapshot: snapshot, requestId: requestId, epochMs: epochMs, alive: true)
         let isAdmin = listenerIndex < snapshot.config.listeners.count && snapshot.config.listeners[listenerIndex].admin
         if isAdmin {
             handleAdmin(ex, slot: slot, request: request)
@@ -180,7 +179,7 @@ final class WorkerRuntime: @unchecked Sendable {
                 mappings = m
                 context = MappingContext(
                     request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0),
-                    captures: pipeline.captures, routeTable: api.routeTable, api: api,
+                    captures: pipeline.captures, api: api,
                     stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
                     requestId: record.requestId, requestTimeEpochMs: record.epochMs)
             }
@@ -196,7 +195,7 @@ final class WorkerRuntime: @unchecked Sendable {
     fileprivate func onUpstreamError(_ ex: OpaquePointer, _ kind: tp_upstream_error) {
         let slot = Int(tp_exchange_user(ex)) - 1
         guard slot >= 0, let snapshot = exchanges[slot].snapshot else { return }
-        let now = tp_now_ns()
+        let now = tp_worker_now_ns(worker)
         let group = exchanges[slot].targetGroup >= 0 ? snapshot.targetGroups[exchanges[slot].targetGroup] : nil
         if let endpoint = exchanges[slot].endpoint {
             pipeline.balancer.end(endpoint)
@@ -396,11 +395,21 @@ private let onProbeResultThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64
     runtime(ctx).onProbeResult(token, status)
 }
 
-/// Wall-clock time for request times and ids.
-enum Clock {
-    static func epochMillis() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return UInt64(ts.tv_sec) * 1000 + UInt64(ts.tv_nsec) / 1_000_000
+/// Wall-clock milliseconds for request times and ids, derived from the loop's cached
+/// monotonic time and re-anchored to the real clock once a second — a clock read per
+/// request is measurable at this request rate.
+struct EpochClock {
+    private var offsetMs: Int64 = 0
+    private var anchoredAtNs: UInt64 = 0
+
+    mutating func epochMillis(loopNs: UInt64) -> UInt64 {
+        if anchoredAtNs == 0 || loopNs &- anchoredAtNs > 1_000_000_000 {
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            let real = Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+            offsetMs = real - Int64(loopNs / 1_000_000)
+            anchoredAtNs = loopNs
+        }
+        return UInt64(Int64(loopNs / 1_000_000) + offsetMs)
     }
 }

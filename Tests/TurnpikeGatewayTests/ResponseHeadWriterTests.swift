@@ -62,7 +62,7 @@ final class ResponseHeadWriterTests: XCTestCase {
         XCTAssertEqual(api.routeTable.match(method: "GET", path: "/pets/1234567890", captures: &captures), 0)
         let context = MappingContext(
             request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0), captures: captures,
-            routeTable: api.routeTable, api: api, stage: api.stages[stage], routeKey: api.routes[0].routeKey,
+            api: api, stage: api.stages[stage], routeKey: api.routes[0].routeKey,
             requestId: fixedRequestId(), requestTimeEpochMs: fixedEpochMs)
         var out: [UInt8] = []
         withResponse(reason: reason, headers: headers) { reason, fields in

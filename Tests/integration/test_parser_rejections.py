@@ -1,6 +1,7 @@
 """Malformed and smuggling-prone requests over raw sockets: refused with AWS-shaped bodies, the
 connection closed, nothing reaching the upstream, and the gateway still serving afterwards."""
 
+import re
 import pytest
 import requests
 
@@ -77,6 +78,7 @@ def test_malformed_request_is_refused_and_the_connection_closed(served, name, st
         assert r.body == b'{"message":"%s"}' % REASONS[status].encode()
         assert r.header("content-type") == "application/json"
         assert r.header("connection") == "close"
+        assert re.fullmatch(r"[A-Za-z0-9+/]{15}=", r.header("apigw-requestid") or "")
         assert reader.at_eof()
     assert upstream.stats()["requests"] == before
     assert requests.get(gw.url + "/echo/still-serving", timeout=TIMEOUT).json()["path"] == "/echo/still-serving"
