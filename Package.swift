@@ -23,7 +23,7 @@ let package = Package(
             path: "CSupport",
             exclude: [],
             cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])],
-            linkerSettings: [.linkedLibrary("uv"), .linkedLibrary("pthread")]
+            linkerSettings: [.linkedLibrary("uv"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("pthread")]
         ),
         // YAML/JSON configuration → validated, immutable model.
         .target(
@@ -32,11 +32,25 @@ let package = Package(
         ),
         // Route keys, compiled route tables, API/stage selection by host and path.
         .target(name: "TurnpikeRouting", swiftSettings: hotPath),
+        // SQLite (Debian libsqlite3-dev), for durable quota counters.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // JWT authorizers: token parsing, JWKS, signature checks (OpenSSL via the shim), caches.
+        .target(
+            name: "TurnpikeAuth",
+            dependencies: ["CTurnpikeShim", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: hotPath
+        ),
+        // API keys, usage plans, GCRA throttling and durable quotas.
+        .target(
+            name: "TurnpikeTraffic",
+            dependencies: ["CSQLite", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: hotPath
+        ),
         // The request pipeline: phases that need no sockets.
         .target(
             name: "TurnpikeGateway",
             dependencies: [
-                "TurnpikeConfig", "TurnpikeRouting",
+                "TurnpikeConfig", "TurnpikeRouting", "TurnpikeAuth", "TurnpikeTraffic",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: hotPath
@@ -61,5 +75,7 @@ let package = Package(
         .testTarget(name: "TurnpikeRoutingTests", dependencies: ["TurnpikeRouting"]),
         .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting"]),
         .testTarget(name: "ShimParserTests", dependencies: ["CTurnpikeShim"]),
+        .testTarget(name: "TurnpikeAuthTests", dependencies: ["TurnpikeAuth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TurnpikeTrafficTests", dependencies: ["TurnpikeTraffic"]),
     ]
 )
