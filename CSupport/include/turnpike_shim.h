@@ -300,6 +300,104 @@ void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len
 void tp_worker_probe(tp_worker *w, const tp_upstream_target *target,
                      const uint8_t *request, size_t request_len, uint64_t token);
 
+/* ------------------------------------------------------------------------------- */
+/* Public keys and signature checks (crypto.c; OpenSSL 3)                            */
+/* ------------------------------------------------------------------------------- */
+
+/*
+ * A public key built from a JSON Web Key's parameters (RFC 7517/7518), for checking
+ * JWS signatures. Immutable once built: any number of threads may call
+ * tp_pubkey_verify() on one key at the same time (each call uses its own digest
+ * context). Freed with tp_pubkey_free() once no thread uses it any more.
+ */
+typedef struct tp_pubkey tp_pubkey;
+
+/* What a key is, which decides the algorithms it may verify. */
+typedef enum {
+    TP_KEY_RSA = 1,      /* kty RSA: RS256/384/512, PS256 */
+    TP_KEY_EC_P256 = 2,  /* kty EC, crv P-256: ES256 */
+    TP_KEY_EC_P384 = 3,  /* kty EC, crv P-384: ES384 */
+    TP_KEY_ED25519 = 4   /* kty OKP, crv Ed25519: EdDSA */
+} tp_key_kind;
+
+/* JWS algorithms (RFC 7518 §3, RFC 8037 §3.1). HS* and none are deliberately absent. */
+typedef enum {
+    TP_ALG_RS256 = 1,
+    TP_ALG_RS384 = 2,
+    TP_ALG_RS512 = 3,
+    TP_ALG_PS256 = 4,   /* RSASSA-PSS, MGF1 with SHA-256, salt length 32 */
+    TP_ALG_ES256 = 5,   /* signature: raw r||s, 64 bytes */
+    TP_ALG_ES384 = 6,   /* signature: raw r||s, 96 bytes */
+    TP_ALG_EDDSA = 7    /* Ed25519 only */
+} tp_sig_alg;
+
+/* An RSA public key from the big-endian bytes of its modulus n and exponent e
+ * (leading zero bytes allowed). Refuses moduli under 2048 bits (RFC 7518 §3.3) or
+ * over 16384 bits, and even or tiny exponents. Returns NULL on refusal. */
+tp_pubkey *tp_pubkey_new_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len);
+
+/* An EC public key on P-256 or P-384 (kind TP_KEY_EC_P256/P384) from its affine
+ * coordinates, each exactly the curve's field size (32 or 48 bytes). Refuses points
+ * not on the curve. Returns NULL on refusal. */
+tp_pubkey *tp_pubkey_new_ec(tp_key_kind kind, const uint8_t *x, size_t x_len,
+                            const uint8_t *y, size_t y_len);
+
+/* An Ed25519 public key from its 32 bytes. Returns NULL on refusal. */
+tp_pubkey *tp_pubkey_new_ed25519(const uint8_t *x, size_t x_len);
+
+/* The kind a key was built as. */
+tp_key_kind tp_pubkey_kind(const tp_pubkey *key);
+
+/* Frees a key (NULL is ignored). No other thread may be using it. */
+void tp_pubkey_free(tp_pubkey *key);
+
+/* Any thread: checks a JWS signature over msg (the ASCII "header.payload").
+ * Returns 1 when the signature is valid, 0 when it is not, -1 when alg cannot be
+ * used with this kind of key (algorithm confusion) or on an internal failure.
+ * Never allocates more than a digest context and, for ES*, a DER signature. */
+int tp_pubkey_verify(const tp_pubkey *key, tp_sig_alg alg, const uint8_t *msg,
+                     size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* ------------------------------------------------------------------------------- */
+/* Blocking HTTP(S) GET (fetch.c) — background threads only, never a loop thread     */
+/* ------------------------------------------------------------------------------- */
+
+/* Why tp_fetch() failed (negative return values). */
+typedef enum {
+    TP_FETCH_BAD_URL = -1,      /* not http(s)://host[:port][/path], or too long */
+    TP_FETCH_RESOLVE = -2,      /* the host name did not resolve */
+    TP_FETCH_CONNECT = -3,      /* no address accepted a connection */
+    TP_FETCH_TLS = -4,          /* handshake failed: certificate, host name, protocol */
+    TP_FETCH_TIMEOUT = -5,      /* timeout_ms elapsed */
+    TP_FETCH_IO = -6,           /* the connection broke before the response ended */
+    TP_FETCH_BAD_RESPONSE = -7, /* unparseable status line, fields or body framing */
+    TP_FETCH_TOO_LARGE = -8,    /* the body exceeds TP_FETCH_MAX_BODY */
+    TP_FETCH_NOMEM = -9
+} tp_fetch_error;
+
+/* Largest body tp_fetch() accepts. */
+#define TP_FETCH_MAX_BODY (1024u * 1024u)
+
+/*
+ * GETs url (http:// or https://) on a fresh connection with Connection: close and
+ * blocks until the whole response is read or timeout_ms (for the whole exchange)
+ * elapses. https: TLS 1.2+, SNI, and the peer's certificate chain and host name (or
+ * IP address) verified against ca_file (a PEM bundle), or the system's default
+ * trust store when ca_file is NULL. Redirects are not followed (a 3xx is returned
+ * as is). Content-Length, chunked and close-delimited bodies are read.
+ * On success returns 0, sets *status, and *body / *body_len to a malloc'd copy of
+ * the body (never NULL; free it with tp_fetch_free). On failure returns a
+ * tp_fetch_error and leaves *body NULL.
+ */
+int tp_fetch(const char *url, const char *ca_file, uint32_t timeout_ms, uint16_t *status,
+             uint8_t **body, size_t *body_len);
+
+/* Frees a body tp_fetch() returned (NULL is ignored). */
+void tp_fetch_free(uint8_t *body);
+
+/* A constant, human-readable name for a tp_fetch_error, for log lines. */
+const char *tp_fetch_error_string(int error);
+
 #ifdef __cplusplus
 }
 #endif

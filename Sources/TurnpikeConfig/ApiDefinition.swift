@@ -10,10 +10,13 @@ public struct ApiDefinition: Sendable, Equatable {
     public let stages: [Stage]
     /// When true, `{apiId}.execute-api.*` hosts do not reach this api; only domain names do.
     public let disableExecuteApiEndpoint: Bool
+    /// Where routes with `apiKeyRequired` read the API key from.
+    public let apiKeySource: ApiKeySource
 
     public init(
         name: String, apiId: String, protocolType: ApiProtocolType, description: String?,
-        integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool
+        integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool,
+        apiKeySource: ApiKeySource = .header
     ) {
         self.name = name
         self.apiId = apiId
@@ -23,6 +26,7 @@ public struct ApiDefinition: Sendable, Equatable {
         self.routes = routes
         self.stages = stages
         self.disableExecuteApiEndpoint = disableExecuteApiEndpoint
+        self.apiKeySource = apiKeySource
     }
 }
 
@@ -106,10 +110,25 @@ public struct Route: Sendable, Equatable {
     /// `$default`, or `METHOD /path` with single spaces, e.g. `GET /pets/{petId}`.
     public let routeKey: String
     public let integrationName: String
+    /// NONE (open) or JWT.
+    public let authorizationType: AuthorizationType
+    /// The JWT authorizer's name when `authorizationType` is JWT; nil otherwise.
+    public let authorizerName: String?
+    /// With JWT: the token needs at least one of these in its `scope`/`scp` claim; empty means no check.
+    public let authorizationScopes: [String]
+    /// Requests need a valid, enabled API key (extension on HTTP APIs; AWS has it on REST methods).
+    public let apiKeyRequired: Bool
 
-    public init(routeKey: String, integrationName: String) {
+    public init(
+        routeKey: String, integrationName: String, authorizationType: AuthorizationType = .none,
+        authorizerName: String? = nil, authorizationScopes: [String] = [], apiKeyRequired: Bool = false
+    ) {
         self.routeKey = routeKey
         self.integrationName = integrationName
+        self.authorizationType = authorizationType
+        self.authorizerName = authorizerName
+        self.authorizationScopes = authorizationScopes
+        self.apiKeyRequired = apiKeyRequired
     }
 }
 
@@ -122,12 +141,21 @@ public struct Stage: Sendable, Equatable {
     public let autoDeploy: Bool
     /// Overrides the global access log for this stage; nil uses the global settings.
     public let accessLog: AccessLogSettings?
+    /// `defaultRouteSettings`' throttle for every route of the stage; nil means none at this level.
+    public let defaultRouteThrottle: ThrottleSettings?
+    /// `routeSettings`' throttles, keyed by route key (normalised); they replace the default for their route.
+    public let routeThrottles: [String: ThrottleSettings]
 
-    public init(name: String, description: String?, variables: [String: String], autoDeploy: Bool, accessLog: AccessLogSettings?) {
+    public init(
+        name: String, description: String?, variables: [String: String], autoDeploy: Bool, accessLog: AccessLogSettings?,
+        defaultRouteThrottle: ThrottleSettings? = nil, routeThrottles: [String: ThrottleSettings] = [:]
+    ) {
         self.name = name
         self.description = description
         self.variables = variables
         self.autoDeploy = autoDeploy
         self.accessLog = accessLog
+        self.defaultRouteThrottle = defaultRouteThrottle
+        self.routeThrottles = routeThrottles
     }
 }

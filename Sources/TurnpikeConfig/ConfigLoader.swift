@@ -4,7 +4,10 @@ import Yams
 /// Reads a YAML or JSON configuration file into a validated `GatewayConfig`, or every issue in it.
 public enum ConfigLoader {
     /// Loads the file at `path`; issues name the path as given, `sourcePath` is absolute.
-    public static func load(path: String) throws(ConfigError) -> GatewayConfig {
+    /// `environment` supplies `valueFrom: env:NAME` values (the process's environment by default).
+    public static func load(
+        path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> GatewayConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(issues: [ConfigIssue(file: path, path: "", line: 0, column: 0, message: "cannot read the file")])
         }
@@ -12,15 +15,20 @@ public enum ConfigLoader {
             throw ConfigError(issues: [ConfigIssue(file: path, path: "", line: 0, column: 0, message: "the file is not UTF-8 text")])
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        return try parse(text: text, fileName: path, sourcePath: absolute)
+        return try parse(text: text, fileName: path, sourcePath: absolute, environment: environment)
     }
 
     /// Parses configuration text; `fileName` names the file in issues and anchors relative paths.
-    public static func parse(text: String, fileName: String) throws(ConfigError) -> GatewayConfig {
-        try parse(text: text, fileName: fileName, sourcePath: fileName)
+    /// `environment` supplies `valueFrom: env:NAME` values (the process's environment by default).
+    public static func parse(
+        text: String, fileName: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigError) -> GatewayConfig {
+        try parse(text: text, fileName: fileName, sourcePath: fileName, environment: environment)
     }
 
-    private static func parse(text: String, fileName: String, sourcePath: String) throws(ConfigError) -> GatewayConfig {
+    private static func parse(
+        text: String, fileName: String, sourcePath: String, environment: [String: String]
+    ) throws(ConfigError) -> GatewayConfig {
         let log = IssueLog(file: fileName)
         let root: Node?
         do {
@@ -34,7 +42,7 @@ public enum ConfigLoader {
             throw ConfigError(issues: log.issues)
         }
         let directory = (sourcePath as NSString).deletingLastPathComponent
-        let config = ConfigParser(log: log, directory: directory).gatewayConfig(root, sourcePath: sourcePath)
+        let config = ConfigParser(log: log, directory: directory, environment: environment).gatewayConfig(root, sourcePath: sourcePath)
         guard log.issues.isEmpty, let config else {
             // In file order; issues at one position keep the order they were found in.
             let ordered = log.issues.enumerated().sorted {

@@ -1,14 +1,16 @@
 import Yams
 
 extension ConfigParser {
-    func apis(_ top: ObjectReader, targetGroupNames: Set<String>) -> [ApiDefinition] {
+    func apis(
+        _ top: ObjectReader, targetGroupNames: Set<String>, authorizerTypes: [String: String]
+    ) -> [ApiDefinition] {
         var names = UniqueNames()
         var ids: [String: String] = [:]
         var apis: [ApiDefinition] = []
         for (path, node) in top.list("apis") {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "apiId", "protocolType", "description", "disableExecuteApiEndpoint",
-                "integrations", "routes", "stages",
+                "integrations", "routes", "stages", "apiKeySource",
             ], unsupported: ["corsConfiguration"]) else { continue }
             let name = fields.requiredString("name") ?? ""
             let nameIsNew = !name.isEmpty
@@ -29,8 +31,12 @@ extension ConfigParser {
                 }
             }
             let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["REST", "WEBSOCKET"])
+            let apiKeySource: ApiKeySource = fields.choice(
+                "apiKeySource", default: .header, notYet: ["AUTHORIZER"], notYetNotes: ["AUTHORIZER": "Lambda authorizers"])
             let integrations = self.integrations(fields, targetGroupNames: targetGroupNames)
-            let stages = self.stages(fields)
+            let routes = self.routes(
+                fields, apiName: name, integrationNames: Set(integrations.map(\.name)), authorizerTypes: authorizerTypes)
+            let stages = self.stages(fields, apiName: name, routeKeys: routes.map(\.routeKey))
             if fields.node("stages").map({ if case .sequence = $0 { return true } else { return false } }) ?? true,
                stages.isEmpty {
                 log.add(path.key("stages"), at: fields.node("stages")?.mark ?? fields.mark,
@@ -42,9 +48,10 @@ extension ConfigParser {
                 protocolType: protocolType,
                 description: fields.string("description"),
                 integrations: integrations,
-                routes: routes(fields, apiName: name, integrationNames: Set(integrations.map(\.name))),
+                routes: routes,
                 stages: stages,
-                disableExecuteApiEndpoint: fields.bool("disableExecuteApiEndpoint", default: false)
+                disableExecuteApiEndpoint: fields.bool("disableExecuteApiEndpoint", default: false),
+                apiKeySource: apiKeySource
             ))
         }
         return apis
@@ -52,14 +59,15 @@ extension ConfigParser {
 
     // MARK: routes
 
-    private func routes(_ api: ObjectReader, apiName: String, integrationNames: Set<String>) -> [Route] {
+    private func routes(
+        _ api: ObjectReader, apiName: String, integrationNames: Set<String>, authorizerTypes: [String: String]
+    ) -> [Route] {
         var keys = UniqueNames()
         var routes: [Route] = []
         for (path, node) in api.list("routes") {
-            guard let fields = ObjectReader(
-                node, path, log: log, keys: ["routeKey", "target"],
-                unsupported: ["authorizationType", "authorizer", "authorizationScopes", "apiKeyRequired"]
-            ) else { continue }
+            guard let fields = ObjectReader(node, path, log: log, keys: [
+                "routeKey", "target", "authorizationType", "authorizer", "authorizationScopes", "apiKeyRequired",
+            ]) else { continue }
             var routeKey = ""
             if let text = fields.requiredString("routeKey"), let keyNode = fields.node("routeKey") {
                 switch RouteSyntax.routeKey(text) {
@@ -80,21 +88,26 @@ extension ConfigParser {
                                 + (known.isEmpty ? " (the api has no integrations)" : " (integrations: \(known))"))
                 }
             }
-            routes.append(Route(routeKey: routeKey, integrationName: integrationName))
+            let access = routeAccess(fields, authorizerTypes: authorizerTypes)
+            routes.append(Route(
+                routeKey: routeKey, integrationName: integrationName, authorizationType: access.type,
+                authorizerName: access.authorizer, authorizationScopes: access.scopes,
+                apiKeyRequired: fields.bool("apiKeyRequired", default: false)))
         }
         return routes
     }
 
     // MARK: stages
 
-    private func stages(_ api: ObjectReader) -> [Stage] {
+    private func stages(_ api: ObjectReader, apiName: String, routeKeys: [String]) -> [Stage] {
         var names = UniqueNames()
         var stages: [Stage] = []
         for (path, node) in api.list("stages") {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "stageName", "description", "autoDeploy", "stageVariables", "accessLogSettings",
+                "defaultRouteSettings", "routeSettings",
             ], unsupported: [
-                "defaultRouteSettings", "routeSettings", "cacheClusterEnabled", "cacheClusterSize", "canarySettings",
+                "cacheClusterEnabled", "cacheClusterSize", "canarySettings",
             ]) else { continue }
             var name = ""
             if let text = fields.requiredString("stageName"), let nameNode = fields.node("stageName") {
@@ -127,7 +140,11 @@ extension ConfigParser {
                 variables: variables,
                 autoDeploy: fields.bool("autoDeploy", default: false),
                 accessLog: fields.object("accessLogSettings", keys: ["destination", "format"])
-                    .map { accessLogSettings($0, enabled: true) }
+                    .map { accessLogSettings($0, enabled: true) },
+                defaultRouteThrottle: fields.object("defaultRouteSettings", keys: Self.routeSettingsKeys,
+                                                    unsupported: Self.unsupportedRouteSettingsKeys)
+                    .flatMap(routeSettingsThrottle),
+                routeThrottles: routeThrottles(fields, apiName: apiName, routeKeys: routeKeys)
             ))
         }
         return stages

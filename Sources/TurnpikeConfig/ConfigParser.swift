@@ -7,22 +7,29 @@ struct ConfigParser {
     let log: IssueLog
     /// The config file's folder, which relative `file://` paths are resolved against.
     let directory: String
+    /// Where `valueFrom: env:NAME` values come from.
+    let environment: [String: String]
 
     func gatewayConfig(_ root: Node, sourcePath: String) -> GatewayConfig? {
         guard let top = ObjectReader(
             root, .root, log: log,
-            keys: ["listeners", "settings", "targetGroups", "apis", "domainNames"],
-            unsupported: ["authorizers", "functions", "usagePlans", "apiKeys"]
+            keys: ["listeners", "settings", "targetGroups", "authorizers", "apis", "usagePlans", "apiKeys", "domainNames"],
+            unsupported: ["functions"]
         ) else { return nil }
         let targetGroups = self.targetGroups(top)
-        let apis = self.apis(top, targetGroupNames: Set(targetGroups.map(\.name)))
+        let (authorizers, authorizerTypes) = self.authorizers(top)
+        let apis = self.apis(top, targetGroupNames: Set(targetGroups.map(\.name)), authorizerTypes: authorizerTypes)
+        let apiKeys = self.apiKeys(top)
         return GatewayConfig(
             listeners: listeners(top, apiNames: Set(apis.map(\.name))),
             settings: settings(top),
             targetGroups: targetGroups,
             apis: apis,
             domainNames: domainNames(top, apis: apis),
-            sourcePath: sourcePath
+            sourcePath: sourcePath,
+            authorizers: authorizers,
+            apiKeys: apiKeys,
+            usagePlans: usagePlans(top, apis: apis, apiKeyNames: Set(apiKeys.map(\.name)))
         )
     }
 
@@ -93,7 +100,8 @@ struct ConfigParser {
         guard let fields = top.object("settings", keys: [
             "workers", "maxRequestBodyBytes", "maxRequestLineBytes", "maxHeaderBytes", "keepAliveTimeoutSeconds",
             "headerTimeoutSeconds", "drainTimeoutSeconds", "upstreamIdleTimeoutSeconds", "accessLog",
-        ]) else { return defaults }
+            "throttle", "clientIpThrottle", "quotaStorePath",
+        ]) else { return defaults.with(quotaStorePath: resolve(GatewaySettings.defaultQuotaStoreFile)) }
         let positive = 1...Int.max
         let accessLog = fields.object("accessLog", keys: ["enabled", "destination", "format"])
             .map { accessLogSettings($0, enabled: $0.bool("enabled", default: false)) }
@@ -108,8 +116,27 @@ struct ConfigParser {
             drainTimeoutSeconds: fields.int("drainTimeoutSeconds", default: defaults.drainTimeoutSeconds, in: positive),
             upstreamIdleTimeoutSeconds: fields.int(
                 "upstreamIdleTimeoutSeconds", default: defaults.upstreamIdleTimeoutSeconds, in: positive),
-            accessLog: accessLog ?? defaults.accessLog
+            accessLog: accessLog ?? defaults.accessLog,
+            throttle: fields.object("throttle", keys: ["burstLimit", "rateLimit"]).map {
+                ThrottleSettings(
+                    burstLimit: $0.int("burstLimit", default: defaults.throttle.burstLimit, in: 0...Int.max),
+                    rateLimit: $0.number("rateLimit", default: defaults.throttle.rateLimit, minimum: 0))
+            } ?? defaults.throttle,
+            clientIpThrottle: fields.object("clientIpThrottle", keys: ["burstLimit", "rateLimit"])
+                .flatMap { throttle($0, burstKey: "burstLimit", rateKey: "rateLimit") },
+            quotaStorePath: resolve(quotaStorePath(fields) ?? GatewaySettings.defaultQuotaStoreFile)
         )
+    }
+
+    private func quotaStorePath(_ settings: ObjectReader) -> String? {
+        guard let node = settings.node("quotaStorePath"),
+              let text = log.string(node, settings.path.key("quotaStorePath")) else { return nil }
+        let path = text.hasPrefix("file://") ? String(text.dropFirst("file://".count)) : text
+        guard !path.isEmpty, !path.hasSuffix("/") else {
+            log.add(settings.path.key("quotaStorePath"), at: node, "expected a file path, got \"\(text)\"")
+            return nil
+        }
+        return path
     }
 
     /// Reads `destination` and `format` of a global or per-stage access log.
@@ -137,7 +164,7 @@ struct ConfigParser {
     }
 
     /// A path relative to the config file's folder.
-    private func resolve(_ path: String) -> String {
+    func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         var relative = Substring(path)
         while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
@@ -215,5 +242,17 @@ struct ConfigParser {
             timeoutSeconds: fields.int("timeoutSeconds", default: 2, in: 1...3600),
             healthyThreshold: fields.int("healthyThreshold", default: 2, in: 1...100),
             unhealthyThreshold: fields.int("unhealthyThreshold", default: 3, in: 1...100))
+    }
+}
+
+extension GatewaySettings {
+    /// A copy with another quota store path.
+    func with(quotaStorePath: String) -> GatewaySettings {
+        GatewaySettings(
+            workers: workers, maxRequestBodyBytes: maxRequestBodyBytes, maxRequestLineBytes: maxRequestLineBytes,
+            maxHeaderBytes: maxHeaderBytes, keepAliveTimeoutSeconds: keepAliveTimeoutSeconds,
+            headerTimeoutSeconds: headerTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds,
+            upstreamIdleTimeoutSeconds: upstreamIdleTimeoutSeconds, accessLog: accessLog, throttle: throttle,
+            clientIpThrottle: clientIpThrottle, quotaStorePath: quotaStorePath)
     }
 }

@@ -7,10 +7,17 @@ public struct GatewayConfig: Sendable, Equatable {
     public let domainNames: [DomainName]
     /// The file the snapshot was read from (absolute when loaded from disk).
     public let sourcePath: String
+    /// JWT authorizers; routes name them in `authorizer`.
+    public let authorizers: [JWTAuthorizerConfig]
+    /// API keys; usage plans name them.
+    public let apiKeys: [ApiKeyConfig]
+    /// Usage plans: per-key throttles and quotas over api stages.
+    public let usagePlans: [UsagePlanConfig]
 
     public init(
         listeners: [Listener], settings: GatewaySettings, targetGroups: [TargetGroup],
-        apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String
+        apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String,
+        authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = []
     ) {
         self.listeners = listeners
         self.settings = settings
@@ -18,6 +25,9 @@ public struct GatewayConfig: Sendable, Equatable {
         self.apis = apis
         self.domainNames = domainNames
         self.sourcePath = sourcePath
+        self.authorizers = authorizers
+        self.apiKeys = apiKeys
+        self.usagePlans = usagePlans
     }
 }
 
@@ -63,6 +73,15 @@ public struct GatewaySettings: Sendable, Equatable {
     public let drainTimeoutSeconds: Int
     public let upstreamIdleTimeoutSeconds: Int
     public let accessLog: AccessLogSettings
+    /// The account-level throttle every request counts against (AWS: 10,000 rps, burst 5,000).
+    public let throttle: ThrottleSettings
+    /// Extension: a throttle per client IP address; nil means none.
+    public let clientIpThrottle: ThrottleSettings?
+    /// Extension: the SQLite file quota counts are kept in (resolved against the config file's folder).
+    public let quotaStorePath: String
+
+    /// The file name `quotaStorePath` defaults to, next to the config file.
+    public static let defaultQuotaStoreFile = "turnpike-usage.sqlite"
 
     public static let defaults = GatewaySettings(
         workers: nil, maxRequestBodyBytes: 10_485_760, maxRequestLineBytes: 8192,
@@ -73,7 +92,9 @@ public struct GatewaySettings: Sendable, Equatable {
     public init(
         workers: Int?, maxRequestBodyBytes: Int, maxRequestLineBytes: Int, maxHeaderBytes: Int,
         keepAliveTimeoutSeconds: Int, headerTimeoutSeconds: Int, drainTimeoutSeconds: Int,
-        upstreamIdleTimeoutSeconds: Int, accessLog: AccessLogSettings
+        upstreamIdleTimeoutSeconds: Int, accessLog: AccessLogSettings,
+        throttle: ThrottleSettings = .accountDefault, clientIpThrottle: ThrottleSettings? = nil,
+        quotaStorePath: String = GatewaySettings.defaultQuotaStoreFile
     ) {
         self.workers = workers
         self.maxRequestBodyBytes = maxRequestBodyBytes
@@ -84,6 +105,9 @@ public struct GatewaySettings: Sendable, Equatable {
         self.drainTimeoutSeconds = drainTimeoutSeconds
         self.upstreamIdleTimeoutSeconds = upstreamIdleTimeoutSeconds
         self.accessLog = accessLog
+        self.throttle = throttle
+        self.clientIpThrottle = clientIpThrottle
+        self.quotaStorePath = quotaStorePath
     }
 }
 

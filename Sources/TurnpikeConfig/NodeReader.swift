@@ -107,6 +107,29 @@ extension IssueLog {
         return value
     }
 
+    /// An integer or decimal number, at least `minimum`.
+    func number(_ node: Node, _ path: ConfigPath, minimum: Double) -> Double? {
+        let value: Double?
+        switch node.scalarValue {
+        case let .int(number)?: value = Double(number)
+        case .float?: value = node.string.flatMap(Double.init).flatMap { $0.isFinite ? $0 : nil }
+        default: value = nil
+        }
+        guard let value else {
+            add(path, at: node, "expected a number, got \(node.summary)")
+            return nil
+        }
+        guard value >= minimum else {
+            add(path, at: node, "must be at least \(Self.formatted(minimum)), got \(Self.formatted(value))")
+            return nil
+        }
+        return value
+    }
+
+    private static func formatted(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
+
     func bool(_ node: Node, _ path: ConfigPath) -> Bool? {
         guard case let .bool(value)? = node.scalarValue else {
             add(path, at: node, "expected true or false, got \(node.summary)")
@@ -253,14 +276,20 @@ struct ObjectReader {
         node(key).flatMap { log.entries($0, path.key(key)) } ?? []
     }
 
-    /// One of a fixed set of words; `notYet` words are reported as not supported yet.
+    func number(_ key: String, default fallback: Double, minimum: Double) -> Double {
+        node(key).flatMap { log.number($0, path.key(key), minimum: minimum) } ?? fallback
+    }
+
+    /// One of a fixed set of words; `notYet` words are reported as not supported yet, with the
+    /// word's entry in `notYetNotes` (if any) in parentheses after.
     func choice<Value: RawRepresentable & CaseIterable>(
-        _ key: String, default fallback: Value, notYet: [String] = []
+        _ key: String, default fallback: Value, notYet: [String] = [], notYetNotes: [String: String] = [:]
     ) -> Value where Value.RawValue == String {
         guard let node = node(key), let text = log.string(node, path.key(key)) else { return fallback }
         if let value = Value(rawValue: text) { return value }
         if notYet.contains(text) {
-            log.add(path.key(key), at: node, "\(key) \"\(text)\" is not supported yet")
+            let note = notYetNotes[text].map { " (\($0))" } ?? ""
+            log.add(path.key(key), at: node, "\(key) \"\(text)\" is not supported yet\(note)")
         } else {
             let allowed = Value.allCases.map { "\"\($0.rawValue)\"" } + notYet.map { "\"\($0)\"" }
             log.add(path.key(key), at: node, "unknown \(key) \"\(text)\" (expected \(allowed.joined(separator: ", ")))")

@@ -28,10 +28,55 @@ final class ExampleConfigTests: XCTestCase {
             value: ValueTemplate(text: "$request.path.petId", parts: [.variable(.requestPathParameter("petId"))])))
         XCTAssertEqual(api.stages.map(\.name), ["$default", "prod"])
         XCTAssertEqual(api.stages[1].variables, ["backend": "echo-prod", "owner": "pets-team"])
+        XCTAssertEqual(api.stages[1].defaultRouteThrottle, ThrottleSettings(burstLimit: 100, rateLimit: 50))
+        XCTAssertEqual(api.stages[1].routeThrottles, ["GET /pets/{petId}": ThrottleSettings(burstLimit: 20, rateLimit: 10)])
+        XCTAssertEqual(config.settings.throttle, .accountDefault)
         XCTAssertEqual(config.domainNames, [DomainName(name: "api.localhost", mappings: [
             ApiMapping(key: "", apiName: "pets-api", stageName: "$default"),
             ApiMapping(key: "v1", apiName: "pets-api", stageName: "prod"),
         ])])
+    }
+
+    func testAccessControlExampleLoadsWithItsKeyFromTheEnvironment() throws {
+        let path = repositoryRoot.appendingPathComponent("examples/access-control.yaml").path
+        let folder = (path as NSString).deletingLastPathComponent
+        let config = try ConfigLoader.load(path: path, environment: ["PARTNER_KEY": "partner-key-0123456789abcdef"])
+
+        XCTAssertEqual(config.settings.throttle, ThrottleSettings(burstLimit: 5000, rateLimit: 10000))
+        XCTAssertEqual(config.settings.clientIpThrottle, ThrottleSettings(burstLimit: 50, rateLimit: 20))
+        XCTAssertEqual(config.settings.quotaStorePath, folder + "/turnpike-usage.sqlite")
+        XCTAssertEqual(config.authorizers, [JWTAuthorizerConfig(
+            name: "idp", identitySource: .header("authorization"), issuer: "https://idp.example.com/realms/main",
+            audience: ["orders-app"], jwks: .file(path: folder + "/jwks.json"), caBundle: nil,
+            clockSkewSeconds: 60, jwksRefreshSeconds: 300)])
+        let api = try XCTUnwrap(config.apis.first)
+        XCTAssertEqual(api.apiKeySource, .header)
+        XCTAssertEqual(api.routes.map(\.authorizationType), [.jwt, .jwt, .none, .none])
+        XCTAssertEqual(api.routes.map(\.authorizerName), ["idp", "idp", nil, nil])
+        XCTAssertEqual(api.routes.map(\.authorizationScopes), [["orders/read"], ["orders/write"], [], []])
+        XCTAssertEqual(api.routes.map(\.apiKeyRequired), [false, false, true, false])
+        XCTAssertEqual(api.stages[0].defaultRouteThrottle, ThrottleSettings(burstLimit: 200, rateLimit: 100))
+        XCTAssertEqual(api.stages[0].routeThrottles, ["POST /orders": ThrottleSettings(burstLimit: 20, rateLimit: 10)])
+        XCTAssertEqual(config.apiKeys.map(\.name), ["partner-acme", "partner-old"])
+        XCTAssertEqual(config.apiKeys.map(\.value), ["partner-key-0123456789abcdef", "old-partner-key-0123456789"])
+        XCTAssertEqual(config.apiKeys.map(\.enabled), [true, false])
+        XCTAssertEqual(config.usagePlans.count, 1)
+        let plan = config.usagePlans[0]
+        XCTAssertEqual(plan.apiStages, [UsagePlanApiStage(
+            apiName: "orders-api", stageName: "$default",
+            routeThrottles: ["GET /reports/{proxy+}": ThrottleSettings(burstLimit: 10, rateLimit: 5)])])
+        XCTAssertEqual(plan.throttle, ThrottleSettings(burstLimit: 100, rateLimit: 50))
+        XCTAssertEqual(plan.quota, QuotaSettings(limit: 100_000, period: .month, offset: 0))
+        XCTAssertEqual(plan.apiKeyNames, ["partner-acme", "partner-old"])
+
+        // Without the variable the example names what is missing.
+        do {
+            _ = try ConfigLoader.load(path: path, environment: [:])
+            XCTFail("expected issues")
+        } catch {
+            XCTAssertEqual(error.issues.map(\.message), [#"environment variable "PARTNER_KEY" is not set"#])
+            XCTAssertEqual(error.issues.map(\.path), ["apiKeys[0].valueFrom"])
+        }
     }
 
     func testSharedExampleImplementedPartsParse() throws {
@@ -52,31 +97,43 @@ final class ExampleConfigTests: XCTestCase {
         XCTAssertEqual(api.stages[0].accessLog, AccessLogSettings(enabled: true, destination: .file(path: "access.log"), format: nil))
         XCTAssertEqual(api.stages[1].autoDeploy, true)
         XCTAssertEqual(config.domainNames[0].mappings.map(\.key), ["", "v2"])
+
+        XCTAssertEqual(config.authorizers, [JWTAuthorizerConfig(
+            name: "CognitoAuth", identitySource: .header("authorization"), issuer: "https://idp.example.com/pool",
+            audience: ["your-app-client-id"], jwks: .file(path: "jwks.json"), caBundle: nil,
+            clockSkewSeconds: 60, jwksRefreshSeconds: 300)])
+        XCTAssertEqual(api.routes[0], Route(
+            routeKey: "GET /users/{userId}", integrationName: "users-http", authorizationType: .jwt,
+            authorizerName: "CognitoAuth", authorizationScopes: ["users/read"], apiKeyRequired: false))
+        XCTAssertEqual(api.routes[1].authorizationType, .none)
+        XCTAssertEqual(api.stages[0].defaultRouteThrottle, ThrottleSettings(burstLimit: 100, rateLimit: 50))
+        XCTAssertNil(api.stages[1].defaultRouteThrottle)
+        XCTAssertEqual(config.usagePlans, [UsagePlanConfig(
+            id: "53a526d5c8", name: "Standard", description: nil,
+            apiStages: [UsagePlanApiStage(apiName: "users-api", stageName: "prod", routeThrottles: [:])],
+            throttle: ThrottleSettings(burstLimit: 100, rateLimit: 50),
+            quota: QuotaSettings(limit: 10000, period: .month, offset: 0), apiKeyNames: ["partner-acme"])])
+        XCTAssertEqual(config.apiKeys.map(\.name), ["partner-acme"])
+        XCTAssertEqual(config.apiKeys.first?.value, "acme-0123456789abcdef0123")
+        XCTAssertEqual(config.apiKeys.first?.enabled, true)
     }
 
     func testSharedExampleUnimplementedPartsAreEachReportedAsNotSupportedYet() {
         let lines = issueLines(SharedExample.text).map { $0.replacingOccurrences(of: "t.yaml:", with: "") }
         XCTAssertEqual(lines, [
             #"13:15: listeners[1].protocol: protocol "HTTPS" is not supported yet"#,
-            #"25:1: authorizers: "authorizers" is not supported yet"#,
+            #"34:21: authorizers[1].authorizerType: authorizerType "REQUEST" is not supported yet (Lambda authorizers)"#,
             #"40:1: functions: "functions" is not supported yet"#,
             #"51:5: apis[0].corsConfiguration: "corsConfiguration" is not supported yet"#,
             #"60:26: apis[0].integrations[0].integrationType: integrationType "AWS_PROXY" is not supported yet"#,
-            #"72:9: apis[0].routes[0].authorizationType: "authorizationType" is not supported yet"#,
-            #"73:9: apis[0].routes[0].authorizer: "authorizer" is not supported yet"#,
-            #"74:9: apis[0].routes[0].authorizationScopes: "authorizationScopes" is not supported yet"#,
-            #"80:9: apis[0].stages[0].defaultRouteSettings: "defaultRouteSettings" is not supported yet"#,
             #"81:9: apis[0].stages[0].cacheClusterEnabled: "cacheClusterEnabled" is not supported yet"#,
             #"82:9: apis[0].stages[0].cacheClusterSize: "cacheClusterSize" is not supported yet"#,
-            #"83:9: apis[0].stages[0].routeSettings: "routeSettings" is not supported yet"#,
+            #"84:36: apis[0].stages[0].routeSettings["GET /users/{userId}"].cachingEnabled: "cachingEnabled" is not supported yet"#,
+            #"84:58: apis[0].stages[0].routeSettings["GET /users/{userId}"].cacheTtlInSeconds: "cacheTtlInSeconds" is not supported yet"#,
             #"85:9: apis[0].stages[0].canarySettings: "canarySettings" is not supported yet"#,
             #"92:19: apis[1].protocolType: protocolType "REST" is not supported yet"#,
             #"95:26: apis[1].integrations[0].integrationType: integrationType "AWS_PROXY" is not supported yet"#,
-            #"100:9: apis[1].routes[0].authorizationType: "authorizationType" is not supported yet"#,
-            #"101:9: apis[1].routes[0].authorizer: "authorizer" is not supported yet"#,
-            #"102:9: apis[1].routes[0].apiKeyRequired: "apiKeyRequired" is not supported yet"#,
-            #"106:1: usagePlans: "usagePlans" is not supported yet"#,
-            #"113:1: apiKeys: "apiKeys" is not supported yet"#,
+            #"100:28: apis[1].routes[0].authorizationType: authorizationType "CUSTOM" is not supported yet (Lambda authorizers)"#,
             #"120:5: domainNames[0].certificate: "certificate" is not supported yet"#,
             #"121:5: domainNames[0].mutualTlsAuthentication: "mutualTlsAuthentication" is not supported yet"#,
         ])

@@ -132,6 +132,15 @@ extension SharedExample {
     /// The parts of `text` that Turnpike implements today: the unsupported sections removed,
     /// and the route that targeted the Lambda integration pointed at the HTTP one.
     static let implementedSubset = #"""
+    authorizers:
+      - name: CognitoAuth
+        authorizerType: JWT
+        identitySource: ["$request.header.Authorization"]
+        jwtConfiguration:
+          issuer: https://idp.example.com/pool
+          audience: ["your-app-client-id"]
+          jwksUri: file://./jwks.json
+
     listeners:
       - name: public-http
         port: 8080
@@ -160,14 +169,30 @@ extension SharedExample {
         routes:
           - routeKey: GET /users/{userId}
             target: users-http
+            authorizationType: JWT
+            authorizer: CognitoAuth
+            authorizationScopes: ["users/read"]
           - routeKey: ANY /{proxy+}
             target: users-http
         stages:
           - stageName: prod
             stageVariables: { backendHost: "127.0.0.1:9001" }
+            defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 }
             accessLogSettings: { destination: "file://./access.log" }
           - stageName: $default
             autoDeploy: true
+
+    usagePlans:
+      - name: Standard
+        apiStages: [{ api: users-api, stage: prod }]
+        throttle: { burstLimit: 100, rateLimit: 50 }
+        quota: { limit: 10000, period: MONTH }
+        apiKeys: [partner-acme]
+
+    apiKeys:
+      - name: partner-acme
+        value: "acme-0123456789abcdef0123"
+        enabled: true
 
     domainNames:
       - domainName: api.example.com
