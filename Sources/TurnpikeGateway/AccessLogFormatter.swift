@@ -19,12 +19,16 @@ public struct AccessLogRecord: Sendable {
     public var stage: String
     public var domainName: String
     public var integrationError: String?
+    public var apiKeyId: String?
+    public var authorizerError: String?
+    public var claims: [String: String]
 
     public init(
         requestId: String, ip: String, requestTimeEpochMs: UInt64, httpMethod: String, path: String,
         routeKey: String, status: Int, protocolName: String, responseLength: UInt64,
         integrationLatencyMs: Int?, responseLatencyMs: Int, integrationStatus: Int?,
-        apiId: String, stage: String, domainName: String, integrationError: String?
+        apiId: String, stage: String, domainName: String, integrationError: String?,
+        apiKeyId: String? = nil, authorizerError: String? = nil, claims: [String: String] = [:]
     ) {
         self.requestId = requestId
         self.ip = ip
@@ -42,6 +46,9 @@ public struct AccessLogRecord: Sendable {
         self.stage = stage
         self.domainName = domainName
         self.integrationError = integrationError
+        self.apiKeyId = apiKeyId
+        self.authorizerError = authorizerError
+        self.claims = claims
     }
 
     /// `$context.NAME` as the access log sees it; "-" when there is no value, as AWS logs.
@@ -64,7 +71,11 @@ public struct AccessLogRecord: Sendable {
         case "stage": stage
         case "domainName": domainName
         case "integrationErrorMessage", "integration.error": integrationError ?? "-"
-        default: "-"
+        case "identity.apiKeyId", "apiKeyId": apiKeyId ?? "-"
+        case "authorizer.error": authorizerError ?? "-"
+        default:
+            name.hasPrefix("authorizer.claims.")
+                ? claims[String(name.dropFirst("authorizer.claims.".count))] ?? "-" : "-"
         }
     }
 }

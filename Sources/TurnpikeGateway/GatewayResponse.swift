@@ -8,6 +8,9 @@ public enum GatewayResponse: Error, Sendable, Equatable {
     case integrationTimeout
     case badRequest
     case internalError
+    case unauthorized
+    case tooManyRequests
+    case limitExceeded
 
     public var status: Int {
         switch self {
@@ -19,6 +22,8 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .integrationTimeout: 504
         case .badRequest: 400
         case .internalError: 500
+        case .unauthorized: 401
+        case .tooManyRequests, .limitExceeded: 429
         }
     }
 
@@ -32,6 +37,8 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .integrationTimeout: "Gateway Timeout"
         case .badRequest: "Bad Request"
         case .internalError: "Internal Server Error"
+        case .unauthorized: "Unauthorized"
+        case .tooManyRequests, .limitExceeded: "Too Many Requests"
         }
     }
 
@@ -47,6 +54,9 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .integrationTimeout: "Service Unavailable"
         case .badRequest: "Bad Request"
         case .internalError: "Internal Server Error"
+        case .unauthorized: "Unauthorized"
+        case .tooManyRequests: "Too Many Requests"
+        case .limitExceeded: "Limit Exceeded"
         }
     }
 
@@ -64,8 +74,24 @@ public struct GatewayResponseTable: Sendable {
     private let bodies: [[UInt8]]
     private static let all: [GatewayResponse] = [
         .notFound, .forbidden, .requestTooLarge, .badGateway, .serviceUnavailable,
-        .integrationTimeout, .badRequest, .internalError,
+        .integrationTimeout, .badRequest, .internalError, .unauthorized, .tooManyRequests, .limitExceeded,
     ]
+
+    private static func index(of response: GatewayResponse) -> Int {
+        switch response {
+        case .notFound: 0
+        case .forbidden: 1
+        case .requestTooLarge: 2
+        case .badGateway: 3
+        case .serviceUnavailable: 4
+        case .integrationTimeout: 5
+        case .badRequest: 6
+        case .internalError: 7
+        case .unauthorized: 8
+        case .tooManyRequests: 9
+        case .limitExceeded: 10
+        }
+    }
 
     public init() {
         heads = Self.all.map(\.headPrefix)
@@ -74,7 +100,7 @@ public struct GatewayResponseTable: Sendable {
 
     /// Writes the head (ending after the request id line) into `out`, returns the body.
     public func write(_ response: GatewayResponse, requestId: RequestId, into out: inout [UInt8]) -> [UInt8] {
-        let i = Self.all.firstIndex(of: response)!
+        let i = Self.index(of: response)
         out.append(contentsOf: heads[i])
         requestId.append(to: &out)
         out.append(ascii: "\r\n")

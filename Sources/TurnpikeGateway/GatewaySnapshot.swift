@@ -1,5 +1,6 @@
 import TurnpikeConfig
 import TurnpikeRouting
+import TurnpikeTraffic
 
 /// One configuration, compiled for the request path: route tables, selectors, upstream
 /// choices resolved per stage, header bytes in wire form. Immutable; workers swap the
@@ -13,11 +14,18 @@ public final class GatewaySnapshot: Sendable {
     public let selectors: [ApiSelector]
     public let responses = GatewayResponseTable()
     public let maxBodyBytes: Int64
+    public let access: AccessControl
 
-    public init(config: GatewayConfig, registry: EndpointRegistry, generation: Int) throws(SnapshotError) {
+    public init(
+        config: GatewayConfig, registry: EndpointRegistry, generation: Int,
+        access accessRegistry: AccessControlRegistry = AccessControlRegistry(),
+        nowEpochSeconds: Int64 = 0
+    ) throws(SnapshotError) {
         self.config = config
         self.generation = generation
         maxBodyBytes = Int64(config.settings.maxRequestBodyBytes)
+        let access = try AccessControl(config: config, registry: accessRegistry, nowEpochSeconds: nowEpochSeconds)
+        self.access = access
 
         var groups: [CompiledTargetGroup] = []
         var groupIndex: [String: Int] = [:]
@@ -53,7 +61,28 @@ public final class GatewaySnapshot: Sendable {
                         integration: integration, stage: stage, routeTable: routeTable,
                         groupIndex: groupIndex, fixedGroup: fixedGroup))
                 }
-                routes.append(CompiledRoute(routeKey: route.routeKey, integrations: perStage))
+                var buckets: [GCRABucket?] = []
+                for stage in api.stages {
+                    // HTTP APIs: a stage's route settings (or its defaults) limit each route on its own.
+                    if let t = stage.routeThrottles[route.routeKey] ?? stage.defaultRouteThrottle {
+                        buckets.append(try accessRegistry.bucket(
+                            "route \(api.apiId)/\(stage.name)/\(route.routeKey)",
+                            ThrottleSpec(burstLimit: t.burstLimit, rateLimit: t.rateLimit)))
+                    } else {
+                        buckets.append(nil)
+                    }
+                }
+                var authorizer: Int? = nil
+                if route.authorizationType == .jwt, let name = route.authorizerName {
+                    guard let i = config.authorizers.firstIndex(where: { $0.name == name }) else {
+                        throw SnapshotError(message: "api \(api.name): route \(route.routeKey) names unknown authorizer \(name)")
+                    }
+                    authorizer = i
+                }
+                routes.append(CompiledRoute(
+                    routeKey: route.routeKey, integrations: perStage,
+                    access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
+                    stageBuckets: buckets))
             }
             apis.append(CompiledApi(
                 name: api.name, apiId: api.apiId, routeTable: routeTable, routes: routes,
@@ -133,10 +162,15 @@ public final class CompiledRoute: Sendable {
     public let routeKey: String
     /// Indexed like the API's stages.
     public let integrations: [StageIntegration]
+    public let access: RouteAccess
+    /// The route's throttle per stage (its route settings, else the stage's defaults).
+    public let stageBuckets: [GCRABucket?]
 
-    init(routeKey: String, integrations: [StageIntegration]) {
+    init(routeKey: String, integrations: [StageIntegration], access: RouteAccess, stageBuckets: [GCRABucket?]) {
         self.routeKey = routeKey
         self.integrations = integrations
+        self.access = access
+        self.stageBuckets = stageBuckets
     }
 }
 

@@ -12,11 +12,12 @@ public struct MappingContext {
     public var routeKey: String
     public var requestId: RequestId
     public var requestTimeEpochMs: UInt64
+    public var auth: AuthResult
 
     public init(
         request: RequestHead, routePath: UnsafeRawBufferPointer, captures: PathCaptures,
         api: CompiledApi, stage: CompiledStage, routeKey: String,
-        requestId: RequestId, requestTimeEpochMs: UInt64
+        requestId: RequestId, requestTimeEpochMs: UInt64, auth: AuthResult = AuthResult()
     ) {
         self.request = request
         self.routePath = routePath
@@ -26,6 +27,7 @@ public struct MappingContext {
         self.routeKey = routeKey
         self.requestId = requestId
         self.requestTimeEpochMs = requestTimeEpochMs
+        self.auth = auth
     }
 
     /// The raw (still percent-encoded) value of a path parameter.
@@ -63,7 +65,14 @@ public struct MappingContext {
         case "requestTimeEpoch": return String(requestTimeEpochMs)
         case "requestTime": return AccessLogFormatter.clfTime(epochMs: requestTimeEpochMs)
         case "accountId": return "000000000000"
-        default: return nil
+        case "identity.apiKeyId": return auth.apiKey?.id
+        case "authorizer.principalId": return auth.token?.sub
+        case "authorizer.error": return auth.error
+        default:
+            if name.hasPrefix("authorizer.claims.") {
+                return auth.token?.claims[String(name.dropFirst("authorizer.claims.".count))]
+            }
+            return nil
         }
     }
 

@@ -1,3 +1,4 @@
+import TurnpikeAuth
 import TurnpikeConfig
 import TurnpikeRouting
 
@@ -6,11 +7,13 @@ import TurnpikeRouting
 ///
 ///   1. ResolvePhase    host + base path + stage → API and stage; route key match
 ///   2. LimitsPhase     payload limit (413) before anything is sent upstream
-///   3. IntegratePhase  HTTP_PROXY: endpoint choice and the upstream request head
+///   3. AuthorizePhase  JWT authorizer (401/403), API key and usage plan (403)
+///   4. ThrottlePhase   client IP, plan key, route, account buckets (429); quota (429)
+///   5. IntegratePhase  HTTP_PROXY: endpoint choice and the upstream request head
 ///
 /// The transport then streams the body, and on the way back ResponseHeadWriter (the
-/// respond phase) and AccessLogFormatter (the log phase) finish the exchange. Later
-/// phases of DESIGN.md (cors, authorize, throttle, cache) slot in between 2 and 3.
+/// respond phase) and AccessLogFormatter (the log phase) finish the exchange. The
+/// phases of DESIGN.md not built yet (cors, cache) slot in after 2 and after 4.
 public enum Pipeline {
     public static func run(
         request: RequestHead, snapshot: GatewaySnapshot, state: inout PipelineState,
@@ -21,7 +24,21 @@ public enum Pipeline {
         case .success(let r): resolution = r
         case .failure(let response): return .respond(response, nil)
         }
+        state.auth = AuthResult()
+        state.responseHeaders.removeAll(keepingCapacity: true)
         if let response = LimitsPhase.run(request: request, snapshot: snapshot) {
+            return .respond(response, resolution)
+        }
+        let epochSeconds = Int64(epochMs / 1000)
+        if let response = AuthorizePhase.run(
+            request: request, resolution: resolution, snapshot: snapshot, state: &state, epochSeconds: epochSeconds)
+        {
+            return .respond(response, resolution)
+        }
+        if let response = ThrottlePhase.run(
+            request: request, resolution: resolution, snapshot: snapshot, state: &state, nowNs: nowNs,
+            epochSeconds: epochSeconds)
+        {
             return .respond(response, resolution)
         }
         return IntegratePhase.run(
@@ -31,13 +48,20 @@ public enum Pipeline {
 }
 
 /// Per-worker scratch the pipeline reuses across requests, so deciding allocates nothing.
-public struct PipelineState: Sendable {
+public struct PipelineState {
     public var captures = PathCaptures(capacity: 16)
     public var balancer = TargetGroupBalancer()
     public var upstreamHead: [UInt8] = []
+    /// The caller as the authorize phase found it (this request only).
+    public var auth = AuthResult()
+    /// Extra fields for a gateway response (`www-authenticate`, `retry-after`).
+    public var responseHeaders: [UInt8] = []
+    /// Verified tokens, one cache per authorizer, owned by this worker.
+    public var tokenCaches: [TokenCache] = []
 
     public init() {
         upstreamHead.reserveCapacity(8192)
+        responseHeaders.reserveCapacity(256)
     }
 }
 
@@ -115,7 +139,7 @@ public enum IntegratePhase {
             routePath: UnsafeRawBufferPointer(rebasing: request.path[resolution.pathStart...]),
             captures: state.captures, api: api,
             stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
-            requestId: requestId, requestTimeEpochMs: epochMs)
+            requestId: requestId, requestTimeEpochMs: epochMs, auth: state.auth)
         state.upstreamHead.removeAll(keepingCapacity: true)
         UpstreamRequestWriter.write(integration: integration, context: context, into: &state.upstreamHead)
         return .proxy(ProxyPlan(

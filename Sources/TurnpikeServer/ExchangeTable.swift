@@ -12,6 +12,8 @@ struct ExchangeRecord {
     var log: LogFacts?
     var failure: String?
     var alive = false
+    /// The caller's identity, kept only when an access log is on.
+    var auth: AuthResult?
 }
 
 /// The request's fields the access log needs after the request bytes are gone.

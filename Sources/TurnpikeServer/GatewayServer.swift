@@ -19,6 +19,7 @@ public final class GatewayServer: @unchecked Sendable {
     let configPath: String
     private let workerCount: Int
     private let registry = EndpointRegistry()
+    private let accessRegistry: AccessControlRegistry
     private var workers: [WorkerRuntime] = []
     private let current: Mutex<GatewaySnapshot>
     private let reloadLock = Mutex<Void>(())
@@ -30,7 +31,13 @@ public final class GatewayServer: @unchecked Sendable {
     public init(configPath: String, workers: Int?) throws {
         self.configPath = configPath
         let config = try ConfigLoader.load(path: configPath)
-        let snapshot = try GatewaySnapshot(config: config, registry: registry, generation: 1)
+        accessRegistry = AccessControlRegistry(log: { line in
+            let text = "turnpike: \(line)\n"
+            _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+        })
+        let snapshot = try GatewaySnapshot(
+            config: config, registry: registry, generation: 1, access: accessRegistry,
+            nowEpochSeconds: Int64(time(nil)))
         current = Mutex(snapshot)
         listeners = config.listeners
         workerCount = max(1, workers ?? config.settings.workers ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -85,6 +92,7 @@ public final class GatewayServer: @unchecked Sendable {
             log("draining (up to \(timeout / 1000) s) on \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
+            accessRegistry.close()
             accessLog?.flush()
             log("stopped")
             return
@@ -104,7 +112,9 @@ public final class GatewayServer: @unchecked Sendable {
             let next = generation.withLock { g -> Int in g += 1; return g }
             let snapshot: GatewaySnapshot
             do throws(SnapshotError) {
-                snapshot = try GatewaySnapshot(config: config, registry: registry, generation: next)
+                snapshot = try GatewaySnapshot(
+                    config: config, registry: registry, generation: next, access: accessRegistry,
+                    nowEpochSeconds: Int64(time(nil)))
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
@@ -114,6 +124,7 @@ public final class GatewayServer: @unchecked Sendable {
             }
             current.withLock { $0 = snapshot }
             for w in workers { w.post(.adopt(snapshot)) }
+            accessRegistry.retire(keeping: snapshot.access.authorizers)
             let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatterJSON.quote($0) }.joined(separator: ","))]"
             return (200, "{\"message\":\"reloaded\",\"generation\":\(next)\(note)}")
         }
@@ -186,6 +197,56 @@ enum AccessLogFormatterJSON {
 extension GatewayServer {
     /// Compiles a configuration the way serving would, to report what validation alone cannot.
     public static func compile(_ config: GatewayConfig) throws -> GatewaySnapshot {
-        try GatewaySnapshot(config: config, registry: EndpointRegistry(), generation: 1)
+        let access = AccessControlRegistry(opensQuotaStore: false)
+        defer { access.close() }
+        return try GatewaySnapshot(config: config, registry: EndpointRegistry(), generation: 1, access: access)
+    }
+
+    /// `GET /admin/usage?usagePlanId=&keyId=&startDate=&endDate=`, shaped like API
+    /// Gateway's GetUsage. `usagePlanId` may be left out when the key is in one plan.
+    func usage(query: String, snapshot: GatewaySnapshot) -> (Int, String) {
+        var params: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let value = parts.count > 1 ? String(parts[1]).removingPercentEncodingSimple : ""
+            params[String(parts[0])] = value
+        }
+        let keyId = params["keyId"]
+        let start = params["startDate"] ?? params["start"]
+        let end = params["endDate"] ?? params["end"]
+        guard let start, let end else {
+            return (400, "{\"message\":\"startDate and endDate (YYYY-MM-DD) are required\"}")
+        }
+        var planId = params["usagePlanId"]
+        if planId == nil, let keyId {
+            let containing = snapshot.access.plans.plans.filter { $0.keyIds.contains(keyId) }
+            if containing.count == 1 { planId = containing[0].id }
+        }
+        guard let planId else {
+            return (400, "{\"message\":\"usagePlanId is required (or a keyId that is in exactly one usage plan)\"}")
+        }
+        do {
+            let report = try snapshot.access.plans.usage(planId: planId, keyId: keyId, startDate: start, endDate: end)
+            return (200, report.json())
+        } catch {
+            return (error.status, "{\"message\":\(AccessLogFormatterJSON.quote(error.message))}")
+        }
+    }
+}
+
+extension String {
+    /// Percent-decoding for admin query parameters (no Foundation on this path).
+    var removingPercentEncodingSimple: String {
+        var bytes: [UInt8] = []
+        var it = Array(utf8)[...]
+        while let b = it.popFirst() {
+            if b == UInt8(ascii: "%"), it.count >= 2, let v = UInt8(String(decoding: it.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(v)
+                it = it.dropFirst(2)
+            } else {
+                bytes.append(b == UInt8(ascii: "+") ? 32 : b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

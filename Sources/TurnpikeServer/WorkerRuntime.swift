@@ -143,9 +143,11 @@ final class WorkerRuntime: @unchecked Sendable {
         switch Pipeline.run(request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now, epochMs: epochMs) {
         case .respond(let response, let resolution):
             exchanges[slot].resolution = resolution
-            respondGateway(ex, response, requestId: requestId)
+            if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
+            respondGateway(ex, response, requestId: requestId, extraHeaders: pipeline.responseHeaders)
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
+            if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
             exchanges[slot].endpoint = plan.endpoint
             exchanges[slot].targetGroup = plan.targetGroup
             pipeline.balancer.begin(plan.endpoint)
@@ -269,9 +271,12 @@ final class WorkerRuntime: @unchecked Sendable {
 
     // MARK: - Answering
 
-    private func respondGateway(_ ex: OpaquePointer, _ response: GatewayResponse, requestId: RequestId) {
+    private func respondGateway(
+        _ ex: OpaquePointer, _ response: GatewayResponse, requestId: RequestId, extraHeaders: [UInt8] = []
+    ) {
         out.removeAll(keepingCapacity: true)
         let body = snapshot.responses.write(response, requestId: requestId, into: &out)
+        out.append(contentsOf: extraHeaders)
         let flags: Int32 = response == .requestTooLarge ? Int32(TP_RESPOND_CLOSE) : 0
         out.withUnsafeBufferPointer { head in
             body.withUnsafeBufferPointer { b in
@@ -281,7 +286,8 @@ final class WorkerRuntime: @unchecked Sendable {
     }
 
     func respondJSON(_ ex: OpaquePointer, slot: Int, status: Int, body: String) {
-        var head = "HTTP/1.1 \(status) \(status == 200 ? "OK" : status == 404 ? "Not Found" : status == 405 ? "Method Not Allowed" : "Bad Request")\r\ncontent-type: application/json\r\napigw-requestid: "
+        let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error"][status] ?? "Bad Request"
+        var head = "HTTP/1.1 \(status) \(reason)\r\ncontent-type: application/json\r\napigw-requestid: "
         head += exchanges[slot].requestId.string + "\r\n"
         var h = Array(head.utf8)
         var b = Array(body.utf8)
@@ -304,7 +310,10 @@ final class WorkerRuntime: @unchecked Sendable {
             server.reloadInBackground { status, body in
                 worker.post(.reloadFinished(slot: slot, status: status, body: body))
             }
-        case (_, "/admin/health"), (_, "/admin/reload"):
+        case ("GET", "/admin/usage"):
+            let (status, body) = server.usage(query: string(request.query), snapshot: snapshot)
+            respondJSON(ex, slot: slot, status: status, body: body)
+        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"):
             respondJSON(ex, slot: slot, status: 405, body: "{\"message\":\"Method Not Allowed\"}")
         default:
             respondJSON(ex, slot: slot, status: 404, body: "{\"message\":\"Not Found\"}")
@@ -328,7 +337,9 @@ final class WorkerRuntime: @unchecked Sendable {
             integrationLatencyMs: integrationLatency,
             responseLatencyMs: Int((stats.end_ns &- stats.start_ns) / 1_000_000),
             integrationStatus: stats.upstream_status != 0 ? Int(stats.upstream_status) : nil,
-            apiId: apiId, stage: stage, domainName: log.host, integrationError: record.failure)
+            apiId: apiId, stage: stage, domainName: log.host, integrationError: record.failure,
+            apiKeyId: record.auth?.apiKey?.id, authorizerError: record.auth?.error,
+            claims: record.auth?.token?.claims ?? [:])
         sink.write(AccessLogFormatter.line(entry, format: sink.format))
     }
 
