@@ -68,7 +68,9 @@ CONF
 cat > "$WORK/turnpike.yaml" <<CONF
 listeners:
   - { name: public, port: $TP_PORT, defaultApi: bench }
-settings: { workers: 1 }
+settings:
+  workers: 1
+  throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
 targetGroups:
   - { name: backend, endpoints: ["127.0.0.1:$UP_PORT"], maxIdleConnectionsPerEndpoint: 64 }
 apis:

@@ -47,7 +47,7 @@ final class ExampleConfigTests: XCTestCase {
         XCTAssertEqual(config.settings.quotaStorePath, folder + "/turnpike-usage.sqlite")
         XCTAssertEqual(config.authorizers, [JWTAuthorizerConfig(
             name: "idp", identitySource: .header("authorization"), issuer: "https://idp.example.com/realms/main",
-            audience: ["orders-app"], jwks: .file(path: folder + "/jwks.json"), caBundle: nil,
+            audience: ["orders-app"], jwks: .file(path: folder + "/dev-jwks.json"), caBundle: nil,
             clockSkewSeconds: 60, jwksRefreshSeconds: 300)])
         let api = try XCTUnwrap(config.apis.first)
         XCTAssertEqual(api.apiKeySource, .header)
