@@ -18,7 +18,7 @@ public final class GatewaySnapshot: Sendable {
 
     public init(
         config: GatewayConfig, registry: EndpointRegistry, generation: Int,
-        access accessRegistry: AccessControlRegistry = AccessControlRegistry(),
+        access accessRegistry: AccessControlRegistry = AccessControlRegistry(opensQuotaStore: false),
         nowEpochSeconds: Int64 = 0
     ) throws(SnapshotError) {
         self.config = config
