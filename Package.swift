@@ -46,11 +46,20 @@ let package = Package(
             dependencies: ["CSQLite", .product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: hotPath
         ),
+        // The stage response cache: sharded, byte-bounded, TTLs, request coalescing.
+        .target(
+            name: "TurnpikeCache",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: hotPath
+        ),
+        // CORS as HTTP APIs configure it: origin matching, preflight answers, response fields.
+        .target(name: "TurnpikeCors", swiftSettings: hotPath),
         // The request pipeline: phases that need no sockets.
         .target(
             name: "TurnpikeGateway",
             dependencies: [
                 "TurnpikeConfig", "TurnpikeRouting", "TurnpikeAuth", "TurnpikeTraffic",
+                "TurnpikeCache", "TurnpikeCors",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: hotPath
@@ -77,5 +86,7 @@ let package = Package(
         .testTarget(name: "ShimParserTests", dependencies: ["CTurnpikeShim"]),
         .testTarget(name: "TurnpikeAuthTests", dependencies: ["TurnpikeAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TurnpikeTrafficTests", dependencies: ["TurnpikeTraffic"]),
+        .testTarget(name: "TurnpikeCacheTests", dependencies: ["TurnpikeCache"]),
+        .testTarget(name: "TurnpikeCorsTests", dependencies: ["TurnpikeCors", "TurnpikeRouting"]),
     ]
 )
