@@ -456,6 +456,12 @@ void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target) {
     tp_conn_mark_dirty(ex->conn);
 }
 
+void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes) {
+    ex->capture_max = max_bytes;
+    ex->captured = 0;
+    ex->capture_done = 0;
+}
+
 void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len) {
     if (ex->head_sent || ex->state != TP_EX_PROXYING) return;
     ex->client_head.len = 0;

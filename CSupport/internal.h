@@ -102,6 +102,9 @@ struct tp_exchange {
     tp_buf up_head;           /* Swift's request head, kept for a retry */
     tp_buf client_head;       /* response head for the client, sent with the first body bytes */
     tp_body_mode resp_mode;   /* framing toward the client */
+    uint64_t capture_max;     /* hand the body to Swift up to this many bytes; 0 = no */
+    uint64_t captured;
+    uint8_t capture_done;
     uint8_t resp_chunked_out; /* re-encode chunks toward the client */
 
     tp_exchange_stats stats;

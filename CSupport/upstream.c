@@ -176,6 +176,25 @@ void tp_up_pump_body(tp_exchange *ex) {
 
 static int up_relay_once(tp_up *u);
 
+/* Hands a relayed body piece to Swift for an exchange that captures its body. */
+static void capture(tp_exchange *ex, const uint8_t *data, size_t len) {
+    if (!ex->capture_max || ex->capture_done) return;
+    tp_worker *w = ex->conn->worker;
+    if (!w->cb.on_upstream_body) return;
+    if (data == NULL) {
+        ex->capture_done = 1;
+        w->cb.on_upstream_body(w->ctx, ex, NULL, 0);
+        return;
+    }
+    if (ex->captured + len > ex->capture_max) {
+        ex->capture_done = 1;
+        w->cb.on_upstream_body(w->ctx, ex, NULL, 1);
+        return;
+    }
+    ex->captured += len;
+    w->cb.on_upstream_body(w->ctx, ex, data, len);
+}
+
 /* Relays every buffered response byte to the client, in as few writes as possible. */
 static void up_relay(tp_up *u) {
     while (up_relay_once(u)) {}
@@ -203,12 +222,14 @@ static int up_relay_once(tp_up *u) {
         if (u->mode == TP_BODY_LENGTH) {
             size_t take = avail < u->remaining ? avail : (size_t)u->remaining;
             bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)take);
+            capture(ex, u->rbuf + u->rpos, take);
             u->rpos += take;
             u->remaining -= take;
             ex->stats.response_body_bytes += take;
             if (u->remaining == 0) u->body_done = 1;
         } else if (u->mode == TP_BODY_UNTIL_CLOSE) {
             bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)avail);
+            capture(ex, u->rbuf + u->rpos, avail);
             if (ex->resp_chunked_out) {
                 /* the size line must precede the data: insert before it */
                 int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], avail), "\r\n") - sizes[nsizes]);
@@ -232,6 +253,7 @@ static int up_relay_once(tp_up *u) {
                 }
                 bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
                 if (ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)crlf, 2);
+                capture(ex, data, dlen);
                 ex->stats.response_body_bytes += dlen;
             } else if (r == TP_CHUNK_DONE) {
                 u->body_done = 1;
@@ -244,6 +266,7 @@ static int up_relay_once(tp_up *u) {
         }
     }
     if (u->body_done && ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)last_chunk, 5);
+    if (u->body_done) capture(ex, NULL, 0);
     if (n && tp_conn_write(c, bufs, n) != 0) return 0;  /* the client is gone; c closed */
     if (bad) {
         ex->stats.aborted = 1;

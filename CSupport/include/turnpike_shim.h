@@ -200,6 +200,11 @@ typedef struct {
     void (*on_tick)(void *ctx);
     /* A health probe finished: status is the HTTP status, or 0 on any failure. */
     void (*on_probe_result)(void *ctx, uint64_t token, uint16_t status);
+    /* A piece of the response body relayed to the client, for an exchange that asked
+     * with tp_exchange_capture_body(). data == NULL marks the end of the body; a body
+     * that outgrows the capture limit is reported once with data == NULL and len == 1
+     * (give up), and not again. */
+    void (*on_upstream_body)(void *ctx, tp_exchange *ex, const uint8_t *data, size_t len);
 } tp_callbacks;
 
 typedef struct {
@@ -286,6 +291,10 @@ void tp_exchange_proxy(tp_exchange *ex, const tp_upstream_target *target,
 
 /* From on_upstream_error with a CONNECT_* kind only: try again at another endpoint. */
 void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target);
+
+/* Before or during on_upstream_head: also hand the response body to Swift
+ * (on_upstream_body) as it is relayed, up to max_bytes — e.g. to store it in a cache. */
+void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes);
 
 /* From on_upstream_head only: the head to send to the client (status line and fields,
  * no framing fields, no blank line). The shim frames and streams the body. */

@@ -60,13 +60,28 @@ public enum UpstreamRequestWriter {
 
         for mapping in mappings {
             guard case .header(let name) = mapping.target, mapping.action != .remove else { continue }
+            let start = out.count
             out.append(string: name)
             out.append(ascii: ": ")
-            if mapping.action == .append, let existing = request.header(Array(name.utf8)) {
+            let existing = mapping.action == .append ? request.header(Array(name.utf8)) : nil
+            if let existing {
                 out.append(existing)
                 out.append(ascii: ",")
             }
+            let valueStart = out.count
             context.evaluate(mapping.value, into: &out)
+            if out.count == valueStart {
+                // A value that resolves to nothing (e.g. a claim of an absent token) sends no
+                // field rather than an empty one; an appended field keeps its old value.
+                out.removeSubrange(start...)
+                if let existing {
+                    out.append(string: name)
+                    out.append(ascii: ": ")
+                    out.append(existing)
+                    out.append(ascii: "\r\n")
+                }
+                continue
+            }
             out.append(ascii: "\r\n")
         }
     }

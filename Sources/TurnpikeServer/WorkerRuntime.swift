@@ -51,7 +51,8 @@ final class WorkerRuntime: @unchecked Sendable {
         var callbacks = tp_callbacks(
             on_request: onRequestThunk, on_upstream_head: onUpstreamHeadThunk,
             on_upstream_error: onUpstreamErrorThunk, on_exchange_end: onExchangeEndThunk,
-            on_wakeup: onWakeupThunk, on_tick: onTickThunk, on_probe_result: onProbeResultThunk)
+            on_wakeup: onWakeupThunk, on_tick: onTickThunk, on_probe_result: onProbeResultThunk,
+            on_upstream_body: onUpstreamBodyThunk)
         var options = options
         let ctx = Unmanaged.passUnretained(self).toOpaque()
         guard let w = tp_worker_create(UInt32(index), ctx, &callbacks, &options) else {
@@ -261,6 +262,9 @@ final class WorkerRuntime: @unchecked Sendable {
         exchanges.release(slot)
     }
 
+    fileprivate func onUpstreamBody(_ ex: OpaquePointer, _ data: UnsafePointer<UInt8>?, _ len: Int) {
+    }
+
     fileprivate func onTick() {
         if let health, let worker { health.tick(worker: worker, server: server) }
     }
@@ -401,6 +405,9 @@ private let onWakeupThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = {
 }
 private let onTickThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { ctx in
     runtime(ctx).onTick()
+}
+private let onUpstreamBodyThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int) -> Void = { ctx, ex, data, len in
+    runtime(ctx).onUpstreamBody(ex!, data, len)
 }
 private let onProbeResultThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt16) -> Void = { ctx, token, status in
     runtime(ctx).onProbeResult(token, status)

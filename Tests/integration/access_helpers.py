@@ -126,21 +126,31 @@ class _JWKSHandler(BaseHTTPRequestHandler):
                 body, status = b"", 404
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        if server.chunk_size and body:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(body), server.chunk_size):
+                piece = body[i:i + server.chunk_size]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
 
 class JWKSServer:
     """Serves /jwks.json (the current `keys`) and /.well-known/openid-configuration (issuer =
     this server's URL) on a free loopback port from a thread; counts GETs per path.
-    With `available` False every GET answers 503."""
+    With `available` False every GET answers 503; with `chunk_size` bodies are chunked."""
 
     def __init__(self, keys=()):
         self.lock = threading.Lock()
         self.keys = list(keys)
         self.hits = {}
         self.available = True  # False: every GET answers 503 (counted as "refused")
+        self.chunk_size = 0  # > 0: bodies are sent chunked, in pieces of this many bytes
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _JWKSHandler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self

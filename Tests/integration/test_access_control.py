@@ -4,6 +4,7 @@ Traffic limits (API keys, usage plans, throttles, quotas) are in test_access_con
 """
 
 import json
+import time
 
 import pytest
 import requests
@@ -122,10 +123,17 @@ def test_expired_token_gets_401_unauthorized_with_an_invalid_token_challenge(gat
     r = get(gw, "/private", expired)
     assert_unauthorized(r, "the token has expired")
     assert upstream.stats()["requests"] == 0
-    # Within the configured clock skew (5 s) an just-expired token is still accepted.
+    # Within the configured clock skew (5 s) a just-expired token is still accepted.
     assert get(gw, "/private", key.token(dict(now_claims, exp=now_claims["iat"] - 1))).status_code == 200
-    # A token without exp is refused too.
-    assert_unauthorized(get(gw, "/private", key.token(claims(ISSUER, exp=None))))
+    # A token without exp (or with one that is not a number) is refused too.
+    assert_unauthorized(get(gw, "/private", key.token(claims(ISSUER, exp=None))), "the token has no expiration")
+    assert_unauthorized(get(gw, "/private", key.token(claims(ISSUER, exp=str(now_claims["exp"])))))
+    # nbf or iat beyond the skew in the future: refused.
+    assert_unauthorized(get(gw, "/private", key.token(claims(ISSUER, nbf=now_claims["iat"] + 120))),
+                        "the token is not valid yet")
+    assert_unauthorized(get(gw, "/private", key.token(claims(ISSUER, iat=now_claims["iat"] + 120))),
+                        "the token was issued in the future")
+    assert upstream.stats()["requests"] == 1
 
 
 def test_wrong_audience_or_issuer_gets_401_and_client_id_stands_in_for_a_missing_aud(
@@ -175,17 +183,21 @@ def test_token_without_a_required_scope_gets_403_forbidden(gateway_factory, upst
     key = SigningKey("rsa-1", "RS256")
     gw = start(gateway_factory, upstream, authorizer(file_jwks(tmp_path, [key])))
     wrong_scope = key.token(claims(ISSUER, scope="profile orders/write"))
+    # Admitted (and so cached) on a route that asks for no scope, then refused on one that does.
+    assert get(gw, "/private", wrong_scope).status_code == 200
     r = get(gw, "/orders", wrong_scope)
     assert r.status_code == 403, r.text
     assert r.content == FORBIDDEN
     no_scope = get(gw, "/orders", key.token(claims(ISSUER)))
     assert (no_scope.status_code, no_scope.content) == (403, FORBIDDEN)
-    # The same token is fine on a route that asks for no scope.
-    assert get(gw, "/private", wrong_scope).status_code == 200
+    challenge = no_scope.headers.get("www-authenticate", "")
+    assert 'error="insufficient_scope"' in challenge, challenge
     # `scope` (space separated) or `scp` (a list) carrying the scope: admitted.
     assert get(gw, "/orders", key.token(claims(ISSUER, scope="profile orders/read"))).status_code == 200
     assert get(gw, "/orders", key.token(claims(ISSUER, scp=["orders/read"]))).status_code == 200
     assert upstream.stats()["requests"] == 3
+    # A scope that merely contains the required one is not it.
+    assert get(gw, "/orders", key.token(claims(ISSUER, scope="orders/read-all"))).status_code == 403
 
 
 def test_bearer_prefix_is_optional(gateway_factory, upstream, tmp_path):
@@ -262,3 +274,66 @@ def test_periodic_jwks_refresh_picks_up_an_added_key_before_any_token_uses_it(ga
     r = get(gw, "/private", added.token(claims(ISSUER, sub="added")))
     assert r.status_code == 200, (r.status_code, r.headers.get("www-authenticate"))
     assert header_values(r.json(), "x-user-sub") == ["added"]
+
+
+def test_identity_source_can_be_a_query_string_parameter(gateway_factory, upstream, tmp_path):
+    key = SigningKey("rsa-1", "RS256")
+    auth = authorizer(file_jwks(tmp_path, [key]))
+    auth["identitySource"] = ["$request.querystring.access_token"]
+    gw = start(gateway_factory, upstream, auth)
+    token = key.token(claims(ISSUER, sub="from-query"))
+    r = requests.get(gw.url + "/private", params={"access_token": token}, timeout=TIMEOUT)
+    assert r.status_code == 200, r.headers.get("www-authenticate")
+    assert header_values(r.json(), "x-user-sub") == ["from-query"]
+    # The Authorization header is not looked at.
+    assert_unauthorized(get(gw, "/private", token), "the token is missing")
+
+
+def test_cached_token_is_refused_once_it_expires(gateway_factory, upstream, tmp_path):
+    key = SigningKey("rsa-1", "RS256")
+    gw = start(gateway_factory, upstream, authorizer(file_jwks(tmp_path, [key]), clockSkewSeconds=0))
+    token = key.token(claims(ISSUER, lifetime=2))
+    with requests.Session() as s:  # one connection: one worker, one token cache
+        headers = {"Authorization": "Bearer " + token}
+        for _ in range(3):
+            assert s.get(gw.url + "/private", headers=headers, timeout=TIMEOUT).status_code == 200
+        time.sleep(3.1)
+        assert_unauthorized(s.get(gw.url + "/private", headers=headers, timeout=TIMEOUT), "the token has expired")
+
+
+def test_token_admitted_by_one_authorizer_is_checked_again_by_another(gateway_factory, upstream, tmp_path):
+    key = SigningKey("rsa-1", "RS256")
+    jwks_uri = file_jwks(tmp_path, [key])
+    strict = authorizer(jwks_uri, name="strict")
+    strict["jwtConfiguration"]["audience"] = ["only-strict"]
+    routes = [{"routeKey": "GET /private", "target": "pass", "authorizationType": "JWT", "authorizer": "idp"},
+              {"routeKey": "GET /strict", "target": "pass", "authorizationType": "JWT", "authorizer": "strict"}]
+    cfg = config([upstream.port], apis=[api(routes=routes)], authorizers=[authorizer(jwks_uri), strict])
+    gw = gateway_factory(cfg)
+    token = key.token(claims(ISSUER))
+    with requests.Session() as s:  # one connection: one worker, one token cache
+        headers = {"Authorization": "Bearer " + token}
+        assert s.get(gw.url + "/private", headers=headers, timeout=TIMEOUT).status_code == 200
+        assert_unauthorized(s.get(gw.url + "/strict", headers=headers, timeout=TIMEOUT),
+                            "the token does not have a valid audience")
+
+
+def test_jwks_served_chunked_with_many_keys_is_read(gateway_factory, upstream, jwks):
+    """Real identity providers often answer chunked; 80 keys make a body of about 15 KB."""
+    keys = [SigningKey("ec-%02d" % i, "ES256") for i in range(80)]
+    jwks.set_keys(keys)
+    jwks.chunk_size = 700
+    gw = start(gateway_factory, upstream, authorizer(jwks.jwks_url))
+    wait_for_status(gw, "/private", keys[-1].token(claims(ISSUER)), 200, 10)
+    assert get(gw, "/private", keys[0].token(claims(ISSUER))).status_code == 200
+
+
+def test_unusable_keys_in_the_jwks_are_skipped_and_the_usable_ones_work(gateway_factory, upstream, tmp_path):
+    """JWKS documents of real identity providers also carry encryption and symmetric keys."""
+    key = SigningKey("rsa-sig", "RS256")
+    encryption = dict(SigningKey("rsa-enc", "RS256").jwk(), use="enc", alg="RSA-OAEP")
+    symmetric = {"kty": "oct", "kid": "hs", "k": b64url(b"s" * 32)}
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps({"keys": [symmetric, encryption, key.jwk()]}))
+    gw = start(gateway_factory, upstream, authorizer("file://" + str(path)))
+    assert get(gw, "/private", key.token(claims(ISSUER))).status_code == 200

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import requests
 
-from access_helpers import KeepAliveClient, SigningKey, claims
+from access_helpers import KeepAliveClient, SigningKey, claims, statuses
 from helpers import TIMEOUT, api, config, header_values, integration, wait_until
 
 FORBIDDEN = b'{"message":"Forbidden"}'
@@ -92,6 +92,17 @@ def test_valid_api_key_is_admitted_and_its_key_id_is_available_to_parameter_mapp
     assert header_values(r.json(), "x-key-id") == ["keyalpha"]
     # A route without apiKeyRequired needs no key.
     assert requests.get(gw.url + "/open", timeout=TIMEOUT).status_code == 200
+
+
+def test_api_key_value_can_come_from_the_environment(gateway_factory, upstream, monkeypatch):
+    monkeypatch.setenv("TURNPIKE_IT_KEY", "from-env-0123456789abcdef")
+    cfg = traffic_config(upstream)
+    cfg["apiKeys"].append({"id": "keyenv", "name": "from-env", "valueFrom": "env:TURNPIKE_IT_KEY"})
+    cfg["usagePlans"][0]["apiKeys"].append("from-env")
+    gw = gateway_factory(cfg)
+    r = requests.get(gw.url + "/keyed", headers=key_header("from-env-0123456789abcdef"), timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert header_values(r.json(), "x-key-id") == ["keyenv"]
 
 
 def test_missing_unknown_disabled_or_planless_api_key_gets_403_forbidden(gateway_factory, upstream):
@@ -265,3 +276,49 @@ def test_access_log_has_the_api_key_id_a_jwt_claim_and_the_authorizer_error(gate
     refused = logged[keyless.headers["apigw-requestid"]]
     assert " key=- " in refused and " status=403 " in refused, refused
     assert "error=-" not in refused, refused  # why it was refused is logged
+
+
+def test_usage_counts_only_admitted_requests_and_is_queryable_while_serving(gateway_factory, upstream):
+    plans = [plan(throttle={"burstLimit": 2, "rateLimit": 1}, quota={"limit": 100, "period": "MONTH", "offset": 0})]
+    gw = gateway_factory(traffic_config(upstream, plans=plans))
+    with KeepAliveClient(gw.port) as client:
+        admitted = count_admitted(client.burst("/keyed", 10, key_header(ALPHA)))
+    assert 2 <= admitted <= 3
+    day = today()
+
+    def usage():
+        r = requests.get(gw.admin_url + "/admin/usage", timeout=TIMEOUT,
+                         params={"keyId": "keyalpha", "startDate": day, "endDate": day})
+        assert r.status_code == 200, r.text
+        return r.json()["values"]
+
+    # Throttled requests are not counted against the quota.
+    wait_until(lambda: usage() == {"keyalpha": [[admitted, 100 - admitted]]}, 5, message="usage of the admitted requests")
+
+
+def test_admin_usage_answers_bad_queries_with_400_or_404(gateway_factory, upstream):
+    gw = gateway_factory(traffic_config(upstream, plans=[plan(quota={"limit": 5, "period": "DAY", "offset": 0})]))
+    day = today()
+
+    def query(**params):
+        r = requests.get(gw.admin_url + "/admin/usage", params=params, timeout=TIMEOUT)
+        return r.status_code, r.json()["message"] if r.status_code != 200 else r.json()
+
+    assert query(keyId="keyalpha")[0] == 400  # no dates
+    assert query(usagePlanId="nope", startDate=day, endDate=day) == (404, "Invalid Usage Plan ID specified: nope")
+    assert query(keyId="keyplanless", startDate=day, endDate=day)[0] == 400  # in no plan: the plan cannot be implied
+    assert query(usagePlanId="planit", startDate="2024-13-01", endDate=day)[0] == 400
+    assert query(usagePlanId="planit", startDate=day, endDate="2000-01-01")[0] == 400
+    status, report = query(usagePlanId="planit", startDate=day, endDate=day)
+    assert status == 200
+    assert report["values"] == {k: [[0, 5]] for k in ("keyalpha", "keybeta", "keydisabled", "keygamma")}
+
+
+def test_quota_is_kept_across_a_config_reload(gateway_factory, upstream):
+    gw = gateway_factory(traffic_config(upstream, plans=[plan(quota={"limit": 2, "period": "DAY", "offset": 0})]))
+    with KeepAliveClient(gw.port) as client:
+        assert statuses(client.burst("/keyed", 3, key_header(ALPHA))) == [200, 200, 429]
+    r = gw.reload_admin()
+    assert r.status_code == 200, r.text
+    again = requests.get(gw.url + "/keyed", headers=key_header(ALPHA), timeout=TIMEOUT)
+    assert (again.status_code, again.content) == (429, LIMIT_EXCEEDED)
