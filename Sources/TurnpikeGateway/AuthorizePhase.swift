@@ -23,8 +23,7 @@ public enum AuthorizePhase {
         request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
         state: inout PipelineState, epochSeconds: Int64
     ) -> GatewayResponse? {
-        let route = snapshot.apis[resolution.apiIndex].routes[resolution.routeIndex]
-        let access = route.access
+        let access = snapshot.route(resolution).access
         if let index = access.authorizer {
             let authorizer = snapshot.access.authorizers[index]
             let token = identity(request, source: snapshot.access.identitySources[index])
@@ -88,13 +87,13 @@ public enum ThrottlePhase {
                 return limited(after, state: &state)
             }
         }
-        let route = snapshot.apis[resolution.apiIndex].routes[resolution.routeIndex]
+        let route = snapshot.route(resolution)
         var chain = ThrottleChain()
         if let plan = state.auth.plan {
-            chain.append(plan.routeBucket(routeIndex: resolution.routeIndex))
+            if route.planRouteIndex >= 0 { chain.append(plan.routeBucket(routeIndex: route.planRouteIndex)) }
             chain.append(plan.keyBucket)
         }
-        chain.append(route.stageBuckets[resolution.stageIndex])
+        chain.append(route.bucket)
         chain.append(access.account)
         if case .limited(let after) = chain.admit(nowNs: nowNs) {
             access.clientBuckets?.refund(key: request.clientIP, nowNs: nowNs)

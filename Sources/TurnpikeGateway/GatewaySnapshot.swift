@@ -44,49 +44,15 @@ public final class GatewaySnapshot: Sendable {
 
         var apis: [CompiledApi] = []
         for api in config.apis {
-            let routeTable: RouteTable
-            do {
-                routeTable = try RouteTable(routes: api.routes.enumerated().map { ($0.element.routeKey, $0.offset) })
-            } catch {
-                throw SnapshotError(message: "api \(api.name): \(error.message)")
+            var stages: [CompiledStage] = []
+            for stage in api.stages {
+                let main = try StageVariant(
+                    api: api, stage: stage, deploymentId: nil, routes: api.routes,
+                    integrations: api.integrations, variables: stage.variables, config: config,
+                    accessRegistry: accessRegistry, groupIndex: groupIndex, fixedGroup: fixedGroup)
+                stages.append(CompiledStage(stage: stage, main: main))
             }
-            var routes: [CompiledRoute] = []
-            for route in api.routes {
-                guard let integration = api.integrations.first(where: { $0.name == route.integrationName }) else {
-                    throw SnapshotError(message: "api \(api.name): route \(route.routeKey) targets unknown integration \(route.integrationName)")
-                }
-                var perStage: [StageIntegration] = []
-                for stage in api.stages {
-                    perStage.append(try StageIntegration(
-                        integration: integration, stage: stage, routeTable: routeTable,
-                        groupIndex: groupIndex, fixedGroup: fixedGroup))
-                }
-                var buckets: [GCRABucket?] = []
-                for stage in api.stages {
-                    // HTTP APIs: a stage's route settings (or its defaults) limit each route on its own.
-                    if let t = stage.routeThrottles[route.routeKey] ?? stage.defaultRouteThrottle {
-                        buckets.append(try accessRegistry.bucket(
-                            "route \(api.apiId)/\(stage.name)/\(route.routeKey)",
-                            ThrottleSpec(burstLimit: t.burstLimit, rateLimit: t.rateLimit)))
-                    } else {
-                        buckets.append(nil)
-                    }
-                }
-                var authorizer: Int? = nil
-                if route.authorizationType == .jwt, let name = route.authorizerName {
-                    guard let i = config.authorizers.firstIndex(where: { $0.name == name }) else {
-                        throw SnapshotError(message: "api \(api.name): route \(route.routeKey) names unknown authorizer \(name)")
-                    }
-                    authorizer = i
-                }
-                routes.append(CompiledRoute(
-                    routeKey: route.routeKey, integrations: perStage,
-                    access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
-                    stageBuckets: buckets))
-            }
-            apis.append(CompiledApi(
-                name: api.name, apiId: api.apiId, routeTable: routeTable, routes: routes,
-                stages: api.stages.map { CompiledStage(stage: $0) }))
+            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages))
         }
         self.apis = apis
         targetGroups = groups
@@ -119,6 +85,18 @@ public final class GatewaySnapshot: Sendable {
         self.selectors = selectors
     }
 
+    /// What a resolved request is served by.
+    @inline(__always)
+    public func variant(_ r: Resolution) -> StageVariant {
+        let stage = apis[r.apiIndex].stages[r.stageIndex]
+        return r.canary ? (stage.canary?.variant ?? stage.main) : stage.main
+    }
+
+    @inline(__always)
+    public func route(_ r: Resolution) -> CompiledRoute {
+        variant(r).routes[r.routeIndex]
+    }
+
     /// Every endpoint this snapshot may send to, once each.
     public var endpoints: [EndpointState] {
         var seen = Set<UInt32>()
@@ -139,51 +117,120 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
 // The compiled pieces are classes: the request path reaches them through the snapshot,
 // and handing one around costs one reference count, not one per field.
 
-/// An API ready for matching.
+/// An API ready for matching: its stages, each with the routes it serves.
 public final class CompiledApi: Sendable {
     public let name: String
     public let apiId: String
-    public let routeTable: RouteTable
-    /// Indexed by the route table's payload.
-    public let routes: [CompiledRoute]
     public let stages: [CompiledStage]
 
-    init(name: String, apiId: String, routeTable: RouteTable, routes: [CompiledRoute], stages: [CompiledStage]) {
+    init(name: String, apiId: String, stages: [CompiledStage]) {
         self.name = name
         self.apiId = apiId
-        self.routeTable = routeTable
-        self.routes = routes
         self.stages = stages
     }
 }
 
-/// A route and, per stage of its API, the integration resolved for that stage.
-public final class CompiledRoute: Sendable {
-    public let routeKey: String
-    /// Indexed like the API's stages.
-    public let integrations: [StageIntegration]
-    public let access: RouteAccess
-    /// The route's throttle per stage (its route settings, else the stage's defaults).
-    public let stageBuckets: [GCRABucket?]
+/// What one stage serves: a route table and its routes with their integrations resolved
+/// for that stage's variables — the API's current definition, or a frozen deployment.
+public final class StageVariant: Sendable {
+    /// nil: the API's current routes and integrations.
+    public let deploymentId: String?
+    public let routeTable: RouteTable
+    /// Indexed by the route table's payload.
+    public let routes: [CompiledRoute]
+    public let variables: [String: String]
 
-    init(routeKey: String, integrations: [StageIntegration], access: RouteAccess, stageBuckets: [GCRABucket?]) {
-        self.routeKey = routeKey
-        self.integrations = integrations
-        self.access = access
-        self.stageBuckets = stageBuckets
+    init(
+        api: ApiDefinition, stage: Stage, deploymentId: String?, routes apiRoutes: [Route],
+        integrations: [Integration], variables: [String: String], config: GatewayConfig,
+        accessRegistry: AccessControlRegistry, groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
+    ) throws(SnapshotError) {
+        self.deploymentId = deploymentId
+        self.variables = variables
+        let what = deploymentId.map { "api \(api.name) deployment \($0)" } ?? "api \(api.name)"
+        do {
+            routeTable = try RouteTable(routes: apiRoutes.enumerated().map { ($0.element.routeKey, $0.offset) })
+        } catch {
+            throw SnapshotError(message: "\(what): \(error.message)")
+        }
+        var routes: [CompiledRoute] = []
+        for route in apiRoutes {
+            guard let integration = integrations.first(where: { $0.name == route.integrationName }) else {
+                throw SnapshotError(message: "\(what): route \(route.routeKey) targets unknown integration \(route.integrationName)")
+            }
+            let compiled = try StageIntegration(
+                integration: integration, stageName: stage.name, variables: variables, routeTable: routeTable,
+                groupIndex: groupIndex, fixedGroup: fixedGroup)
+            // HTTP APIs: a stage's route settings (or its defaults) limit each route on its own;
+            // a canary shares its stage's limits.
+            var bucket: GCRABucket? = nil
+            if let t = stage.routeThrottles[route.routeKey] ?? stage.defaultRouteThrottle {
+                bucket = try accessRegistry.bucket(
+                    "route \(api.apiId)/\(stage.name)/\(route.routeKey)",
+                    ThrottleSpec(burstLimit: t.burstLimit, rateLimit: t.rateLimit))
+            }
+            var authorizer: Int? = nil
+            if route.authorizationType == .jwt, let name = route.authorizerName {
+                guard let i = config.authorizers.firstIndex(where: { $0.name == name }) else {
+                    throw SnapshotError(message: "\(what): route \(route.routeKey) names unknown authorizer \(name)")
+                }
+                authorizer = i
+            }
+            routes.append(CompiledRoute(
+                routeKey: route.routeKey, integration: compiled,
+                access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
+                bucket: bucket,
+                planRouteIndex: api.routes.firstIndex { $0.routeKey == route.routeKey } ?? -1))
+        }
+        self.routes = routes
     }
 }
 
-/// A stage: its name and variables (the access log override is read at log time).
+/// A route as one stage variant serves it.
+public final class CompiledRoute: Sendable {
+    public let routeKey: String
+    public let integration: StageIntegration
+    public let access: RouteAccess
+    /// The route's throttle on this stage (its route settings, else the stage's defaults).
+    public let bucket: GCRABucket?
+    /// The route's index among the API's current routes, which usage plans' per-route
+    /// limits refer to; -1 when the route exists only in a deployment.
+    public let planRouteIndex: Int
+
+    init(routeKey: String, integration: StageIntegration, access: RouteAccess, bucket: GCRABucket?, planRouteIndex: Int) {
+        self.routeKey = routeKey
+        self.integration = integration
+        self.access = access
+        self.bucket = bucket
+        self.planRouteIndex = planRouteIndex
+    }
+}
+
+/// A stage: its name, variables and what it serves.
 public final class CompiledStage: Sendable {
     public let name: String
     public let variables: [String: String]
     public let accessLog: AccessLogSettings?
+    public let main: StageVariant
+    public let canary: CanaryVariant?
 
-    init(stage: Stage) {
+    init(stage: Stage, main: StageVariant, canary: CanaryVariant? = nil) {
         name = stage.name
         variables = stage.variables
         accessLog = stage.accessLog
+        self.main = main
+        self.canary = canary
+    }
+}
+
+/// A stage's canary: the share of requests it takes and what it serves.
+public final class CanaryVariant: Sendable {
+    public let splitter: CanarySplitter
+    public let variant: StageVariant
+
+    init(splitter: CanarySplitter, variant: StageVariant) {
+        self.splitter = splitter
+        self.variant = variant
     }
 }
 
@@ -247,13 +294,13 @@ public final class StageIntegration: Sendable {
     public let mapsPathOrQuery: Bool
 
     init(
-        integration: Integration, stage: Stage, routeTable: RouteTable,
+        integration: Integration, stageName: String, variables: [String: String], routeTable: RouteTable,
         groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
     ) throws(SnapshotError) {
         name = integration.name
         func stageVariable(_ n: String) throws(SnapshotError) -> String {
-            guard let v = stage.variables[n] else {
-                throw SnapshotError(message: "integration \(integration.name): stage \(stage.name) has no stage variable \(n)")
+            guard let v = variables[n] else {
+                throw SnapshotError(message: "integration \(integration.name): stage \(stageName) has no stage variable \(n)")
             }
             return v
         }
@@ -281,7 +328,7 @@ public final class StageIntegration: Sendable {
             } else if let e = Self.parseEndpoint(text) {
                 targetGroup = fixedGroup(e)
             } else {
-                throw SnapshotError(message: "integration \(integration.name): stage \(stage.name) resolves the host to \"\(text)\", which is neither a target group nor host:port")
+                throw SnapshotError(message: "integration \(integration.name): stage \(stageName) resolves the host to \"\(text)\", which is neither a target group nor host:port")
             }
             hostHeader = Array(text.utf8)
         }

@@ -9,6 +9,8 @@ public struct MappingContext {
     public var captures: PathCaptures
     public var api: CompiledApi
     public var stage: CompiledStage
+    /// What the stage (or its canary) serves: route parameters and stage variables.
+    public var variant: StageVariant
     public var routeKey: String
     public var requestId: RequestId
     public var requestTimeEpochMs: UInt64
@@ -16,7 +18,7 @@ public struct MappingContext {
 
     public init(
         request: RequestHead, routePath: UnsafeRawBufferPointer, captures: PathCaptures,
-        api: CompiledApi, stage: CompiledStage, routeKey: String,
+        api: CompiledApi, stage: CompiledStage, variant: StageVariant? = nil, routeKey: String,
         requestId: RequestId, requestTimeEpochMs: UInt64, auth: AuthResult = AuthResult()
     ) {
         self.request = request
@@ -24,6 +26,7 @@ public struct MappingContext {
         self.captures = captures
         self.api = api
         self.stage = stage
+        self.variant = variant ?? stage.main
         self.routeKey = routeKey
         self.requestId = requestId
         self.requestTimeEpochMs = requestTimeEpochMs
@@ -95,7 +98,7 @@ public struct MappingContext {
                 case .requestQueryString(let name):
                     if let value = queryValue(name) { out.append(contentsOf: value) }
                 case .requestPathParameter(let name):
-                    if let idx = api.routeTable.parameterNames.firstIndex(of: name), let value = pathParameter(index: idx) {
+                    if let idx = variant.routeTable.parameterNames.firstIndex(of: name), let value = pathParameter(index: idx) {
                         out.append(value)
                     }
                 case .requestPath:
@@ -103,7 +106,7 @@ public struct MappingContext {
                 case .context(let name):
                     if let value = contextValue(name) { out.append(string: value) }
                 case .stageVariable(let name):
-                    if let value = stage.variables[name] { out.append(string: value) }
+                    if let value = variant.variables[name] { out.append(string: value) }
                 }
             }
         }

@@ -20,7 +20,7 @@ public enum Pipeline {
         requestId: RequestId, nowNs: UInt64, epochMs: UInt64
     ) -> PipelineDecision {
         let resolution: Resolution
-        switch ResolvePhase.run(request: request, snapshot: snapshot, captures: &state.captures) {
+        switch ResolvePhase.run(request: request, snapshot: snapshot, captures: &state.captures, random: &state.random) {
         case .success(let r): resolution = r
         case .failure(let response): return .respond(response, nil)
         }
@@ -58,6 +58,8 @@ public struct PipelineState {
     public var responseHeaders: [UInt8] = []
     /// Verified tokens, one cache per authorizer, owned by this worker.
     public var tokenCaches: [TokenCache] = []
+    /// Canary choices.
+    public var random = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
 
     public init() {
         upstreamHead.reserveCapacity(8192)
@@ -72,6 +74,8 @@ public struct Resolution: Sendable, Equatable {
     public var routeIndex: Int
     public var pathStart: Int
     public var domainIndex: Int?
+    /// Served by the stage's canary deployment.
+    public var canary = false
 }
 
 /// What the transport should do with the exchange.
@@ -92,7 +96,8 @@ public struct ProxyPlan {
 /// Phase 1: API, stage and route.
 public enum ResolvePhase {
     public static func run(
-        request: RequestHead, snapshot: GatewaySnapshot, captures: inout PathCaptures
+        request: RequestHead, snapshot: GatewaySnapshot, captures: inout PathCaptures,
+        random: inout SplitMix64
     ) -> Result<Resolution, GatewayResponse> {
         let selector = snapshot.selectors[request.listenerIndex]
         let selected: SelectedApi
@@ -101,14 +106,37 @@ public enum ResolvePhase {
         case .noApi, .noStage: return .failure(.notFound)
         case .noMapping: return .failure(.forbidden)
         }
-        let api = snapshot.apis[selected.apiIndex]
+        let stage = snapshot.apis[selected.apiIndex].stages[selected.stageIndex]
+        var variant = stage.main
+        var canary = false
+        if let c = stage.canary, c.splitter.routesToCanary(random: random.next(), stickyValue: stickyValue(request, c.splitter)) {
+            variant = c.variant
+            canary = true
+        }
         let path = UnsafeRawBufferPointer(rebasing: request.path[selected.pathStart...])
-        guard let route = api.routeTable.match(method: request.method, path: path, captures: &captures) else {
+        guard let route = variant.routeTable.match(method: request.method, path: path, captures: &captures) else {
             return .failure(.notFound)
         }
         return .success(Resolution(
             apiIndex: selected.apiIndex, stageIndex: selected.stageIndex, routeIndex: route,
-            pathStart: selected.pathStart, domainIndex: selected.domainIndex))
+            pathStart: selected.pathStart, domainIndex: selected.domainIndex, canary: canary))
+    }
+}
+
+extension ResolvePhase {
+    /// The header or cookie value a sticky canary hashes.
+    static func stickyValue(_ request: RequestHead, _ splitter: CanarySplitter) -> UnsafeRawBufferPointer? {
+        guard let sticky = splitter.sticky else { return nil }
+        switch sticky {
+        case .header:
+            return request.header(splitter.stickyName)
+        case .cookie:
+            for field in request.headers where ASCII.equalsLowercased(field.name, "cookie") {
+                let found = splitter.stickyName.withUnsafeBytes { CanarySplitter.cookieValue(named: $0, in: field.value) }
+                if let found { return found }
+            }
+            return nil
+        }
     }
 }
 
@@ -127,8 +155,9 @@ public enum IntegratePhase {
         state: inout PipelineState, requestId: RequestId, nowNs: UInt64, epochMs: UInt64
     ) -> PipelineDecision {
         let api = snapshot.apis[resolution.apiIndex]
-        let route = api.routes[resolution.routeIndex]
-        let integration = route.integrations[resolution.stageIndex]
+        let variant = snapshot.variant(resolution)
+        let route = variant.routes[resolution.routeIndex]
+        let integration = route.integration
         let group = snapshot.targetGroups[integration.targetGroup]
         state.balancer.adopt(snapshot)
         guard let endpoint = state.balancer.pick(group: group, groupIndex: integration.targetGroup, nowNs: nowNs) else {
@@ -137,8 +166,8 @@ public enum IntegratePhase {
         let context = MappingContext(
             request: request,
             routePath: UnsafeRawBufferPointer(rebasing: request.path[resolution.pathStart...]),
-            captures: state.captures, api: api,
-            stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
+            captures: state.captures, api: api, stage: api.stages[resolution.stageIndex], variant: variant,
+            routeKey: route.routeKey,
             requestId: requestId, requestTimeEpochMs: epochMs, auth: state.auth)
         state.upstreamHead.removeAll(keepingCapacity: true)
         UpstreamRequestWriter.write(integration: integration, context: context, into: &state.upstreamHead)

@@ -176,14 +176,15 @@ final class WorkerRuntime: @unchecked Sendable {
         var context: MappingContext? = nil
         if let snapshot = record.snapshot, let resolution = record.resolution {
             let api = snapshot.apis[resolution.apiIndex]
-            let route = api.routes[resolution.routeIndex]
-            let integration = route.integrations[resolution.stageIndex]
+            let variant = snapshot.variant(resolution)
+            let route = variant.routes[resolution.routeIndex]
+            let integration = route.integration
             if !integration.responseParameters.isEmpty, let m = integration.responseParameters[String(h.status)] {
                 mappings = m
                 context = MappingContext(
                     request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0),
                     captures: pipeline.captures, api: api,
-                    stage: api.stages[resolution.stageIndex], routeKey: route.routeKey,
+                    stage: api.stages[resolution.stageIndex], variant: variant, routeKey: route.routeKey,
                     requestId: record.requestId, requestTimeEpochMs: record.epochMs)
             }
         }
@@ -328,7 +329,7 @@ final class WorkerRuntime: @unchecked Sendable {
         var routeKey = "-", apiId = "-", stage = "-"
         if let snapshot = record.snapshot, let r = record.resolution {
             let api = snapshot.apis[r.apiIndex]
-            routeKey = api.routes[r.routeIndex].routeKey
+            routeKey = snapshot.route(r).routeKey
             apiId = api.apiId
             stage = api.stages[r.stageIndex].name
         }
@@ -351,7 +352,7 @@ final class WorkerRuntime: @unchecked Sendable {
 
     private func timeoutOf(_ slot: Int) -> UInt32 {
         guard let snapshot = exchanges[slot].snapshot, let r = exchanges[slot].resolution else { return 29000 }
-        return snapshot.apis[r.apiIndex].routes[r.routeIndex].integrations[r.stageIndex].timeoutMillis
+        return snapshot.route(r).integration.timeoutMillis
     }
 
     private func upstreamTarget(_ endpoint: EndpointState, group: CompiledTargetGroup) -> tp_upstream_target {

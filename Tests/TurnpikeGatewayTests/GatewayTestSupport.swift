@@ -160,10 +160,11 @@ func resolve(
     listenerIndex: Int = 0
 ) -> Result<Resolution, GatewayResponse> {
     var captures = PathCaptures(capacity: 8)
+    var random = SplitMix64(seed: 7)
     return withRequest(
         method: method, target: target, headers: host.map { [("Host", $0)] } ?? [],
         listenerIndex: listenerIndex
     ) { head in
-        ResolvePhase.run(request: head, snapshot: snapshot, captures: &captures)
+        ResolvePhase.run(request: head, snapshot: snapshot, captures: &captures, random: &random)
     }
 }

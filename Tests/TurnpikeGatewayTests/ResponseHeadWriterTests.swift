@@ -57,12 +57,13 @@ final class ResponseHeadWriterTests: XCTestCase {
         status: Int, reason: String, headers: [(String, String)], stage: Int = 0, mapped: Bool = true
     ) -> String {
         let api = snapshot.apis[0]
-        let mappings = api.routes[0].integrations[stage].responseParameters[String(status)]
-        var captures = api.routeTable.makeCaptures()
-        XCTAssertEqual(api.routeTable.match(method: "GET", path: "/pets/1234567890", captures: &captures), 0)
+        let variant = api.stages[stage].main
+        let mappings = variant.routes[0].integration.responseParameters[String(status)]
+        var captures = variant.routeTable.makeCaptures()
+        XCTAssertEqual(variant.routeTable.match(method: "GET", path: "/pets/1234567890", captures: &captures), 0)
         let context = MappingContext(
             request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0), captures: captures,
-            api: api, stage: api.stages[stage], routeKey: api.routes[0].routeKey,
+            api: api, stage: api.stages[stage], routeKey: variant.routes[0].routeKey,
             requestId: fixedRequestId(), requestTimeEpochMs: fixedEpochMs)
         var out: [UInt8] = []
         withResponse(reason: reason, headers: headers) { reason, fields in
