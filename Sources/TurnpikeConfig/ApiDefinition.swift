@@ -12,11 +12,15 @@ public struct ApiDefinition: Sendable, Equatable {
     public let disableExecuteApiEndpoint: Bool
     /// Where routes with `apiKeyRequired` read the API key from.
     public let apiKeySource: ApiKeySource
+    /// The api's CORS configuration; nil means the gateway adds no CORS headers and answers no preflight.
+    public let corsConfiguration: CorsConfiguration?
+    /// Frozen snapshots of routes and integrations that stages and canaries may serve.
+    public let deployments: [Deployment]
 
     public init(
         name: String, apiId: String, protocolType: ApiProtocolType, description: String?,
         integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool,
-        apiKeySource: ApiKeySource = .header
+        apiKeySource: ApiKeySource = .header, corsConfiguration: CorsConfiguration? = nil, deployments: [Deployment] = []
     ) {
         self.name = name
         self.apiId = apiId
@@ -27,6 +31,13 @@ public struct ApiDefinition: Sendable, Equatable {
         self.stages = stages
         self.disableExecuteApiEndpoint = disableExecuteApiEndpoint
         self.apiKeySource = apiKeySource
+        self.corsConfiguration = corsConfiguration
+        self.deployments = deployments
+    }
+
+    /// The deployment with `id`, if the api has one.
+    public func deployment(_ id: String) -> Deployment? {
+        deployments.first { $0.id == id }
     }
 }
 
@@ -145,10 +156,23 @@ public struct Stage: Sendable, Equatable {
     public let defaultRouteThrottle: ThrottleSettings?
     /// `routeSettings`' throttles, keyed by route key (normalised); they replace the default for their route.
     public let routeThrottles: [String: ThrottleSettings]
+    /// The deployment the stage serves; nil serves the api's current routes and integrations
+    /// (what `autoDeploy: true` means; the two are exclusive).
+    public let deploymentId: String?
+    /// A canary sharing the stage's traffic; nil means none.
+    public let canary: CanarySettings?
+    /// The stage's response cache; nil when `cacheClusterEnabled` is not true.
+    public let cache: StageCacheSettings?
+    /// `defaultRouteSettings`' cache fields, for routes without their own (resolved; see `RouteCacheSettings`).
+    public let defaultRouteCacheSettings: RouteCacheSettings
+    /// Per route key (normalised), for `routeSettings` entries that set a cache field; resolved over the default.
+    public let routeCacheSettings: [String: RouteCacheSettings]
 
     public init(
         name: String, description: String?, variables: [String: String], autoDeploy: Bool, accessLog: AccessLogSettings?,
-        defaultRouteThrottle: ThrottleSettings? = nil, routeThrottles: [String: ThrottleSettings] = [:]
+        defaultRouteThrottle: ThrottleSettings? = nil, routeThrottles: [String: ThrottleSettings] = [:],
+        deploymentId: String? = nil, canary: CanarySettings? = nil, cache: StageCacheSettings? = nil,
+        defaultRouteCacheSettings: RouteCacheSettings = .disabled, routeCacheSettings: [String: RouteCacheSettings] = [:]
     ) {
         self.name = name
         self.description = description
@@ -157,5 +181,10 @@ public struct Stage: Sendable, Equatable {
         self.accessLog = accessLog
         self.defaultRouteThrottle = defaultRouteThrottle
         self.routeThrottles = routeThrottles
+        self.deploymentId = deploymentId
+        self.canary = canary
+        self.cache = cache
+        self.defaultRouteCacheSettings = defaultRouteCacheSettings
+        self.routeCacheSettings = routeCacheSettings
     }
 }

@@ -207,13 +207,15 @@ extension ConfigParser {
 
     // MARK: stage route settings
 
-    /// Keys of apigatewayv2 `RouteSettings` that Turnpike implements (`detailedMetricsEnabled` is accepted).
-    static let routeSettingsKeys = ["throttlingBurstLimit", "throttlingRateLimit", "detailedMetricsEnabled"]
-    /// `RouteSettings` and REST `MethodSetting` keys not implemented yet.
-    static let unsupportedRouteSettingsKeys = [
-        "dataTraceEnabled", "loggingLevel", "cachingEnabled", "cacheTtlInSeconds", "cacheDataEncrypted",
-        "requireAuthorizationForCacheControl", "unauthorizedCacheControlHeaderStrategy",
+    /// Keys of apigatewayv2 `RouteSettings` (and REST `MethodSetting` cache keys) that Turnpike
+    /// implements (`detailedMetricsEnabled` and `cacheDataEncrypted` are accepted).
+    static let routeSettingsKeys = [
+        "throttlingBurstLimit", "throttlingRateLimit", "detailedMetricsEnabled", "cachingEnabled", "cacheTtlInSeconds",
+        "cacheKeyParameters", "cacheDataEncrypted", "requireAuthorizationForCacheControl",
+        "unauthorizedCacheControlHeaderStrategy",
     ]
+    /// `RouteSettings` and REST `MethodSetting` keys not implemented yet.
+    static let unsupportedRouteSettingsKeys = ["dataTraceEnabled", "loggingLevel"]
 
     /// The throttle of one `RouteSettings` object; nil when it sets none.
     func routeSettingsThrottle(_ settings: ObjectReader) -> ThrottleSettings? {
@@ -221,24 +223,10 @@ extension ConfigParser {
         return throttle(settings, burstKey: "throttlingBurstLimit", rateKey: "throttlingRateLimit", optional: true)
     }
 
-    /// A stage's `routeSettings`: route key of the api → its throttle.
-    func routeThrottles(_ stage: ObjectReader, apiName: String, routeKeys: [String]) -> [String: ThrottleSettings] {
-        var seen = UniqueNames()
-        var throttles: [String: ThrottleSettings] = [:]
-        for entry in stage.entries("routeSettings") {
-            let key = routeKeyReference(entry, apiName: apiName, routeKeys: routeKeys)
-            if let key { seen.claim(key, "route key", entry.path, at: entry.keyNode.mark, log: log) }
-            guard let settings = ObjectReader(
-                entry.value, entry.path, log: log, keys: Self.routeSettingsKeys,
-                unsupported: Self.unsupportedRouteSettingsKeys
-            ) else { continue }
-            if let throttle = routeSettingsThrottle(settings), let key { throttles[key] = throttle }
-        }
-        return throttles
-    }
-
     /// A mapping key that must be a route key of the api; the normalised key, or nil with an issue.
-    private func routeKeyReference(_ entry: MapEntry, apiName: String, routeKeys: [String]) -> String? {
+    func routeKeyReference(
+        _ entry: MapEntry, apiName: String, routeKeys: [String], owner: String? = nil
+    ) -> String? {
         switch RouteSyntax.routeKey(entry.key) {
         case let .failure(error):
             log.add(entry.path, at: entry.keyNode, "invalid route key: \(error.message)")
@@ -246,8 +234,9 @@ extension ConfigParser {
         case let .success(key):
             guard routeKeys.contains(key) else {
                 let known = routeKeys.map { "\"\($0)\"" }.joined(separator: ", ")
-                log.add(entry.path, at: entry.keyNode, "names no route of api \"\(apiName)\": \"\(entry.key)\""
-                    + (known.isEmpty ? " (the api has no routes)" : " (routes: \(known))"))
+                let owner = owner ?? "api \"\(apiName)\""
+                log.add(entry.path, at: entry.keyNode, "names no route of \(owner): \"\(entry.key)\""
+                    + (known.isEmpty ? " (the \(owner.prefix { $0 != " " }) has no routes)" : " (routes: \(known))"))
                 return nil
             }
             return key

@@ -10,8 +10,8 @@ extension ConfigParser {
         for (path, node) in top.list("apis") {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "apiId", "protocolType", "description", "disableExecuteApiEndpoint",
-                "integrations", "routes", "stages", "apiKeySource",
-            ], unsupported: ["corsConfiguration"]) else { continue }
+                "integrations", "routes", "stages", "apiKeySource", "corsConfiguration", "deployments",
+            ]) else { continue }
             let name = fields.requiredString("name") ?? ""
             let nameIsNew = !name.isEmpty
                 && names.claim(name, "api name", path.key("name"), at: fields.node("name")?.mark, log: log)
@@ -35,8 +35,12 @@ extension ConfigParser {
                 "apiKeySource", default: .header, notYet: ["AUTHORIZER"], notYetNotes: ["AUTHORIZER": "Lambda authorizers"])
             let integrations = self.integrations(fields, targetGroupNames: targetGroupNames)
             let routes = self.routes(
-                fields, apiName: name, integrationNames: Set(integrations.map(\.name)), authorizerTypes: authorizerTypes)
-            let stages = self.stages(fields, apiName: name, routeKeys: routes.map(\.routeKey))
+                fields, owner: "api \"\(name)\"", integrationNames: Set(integrations.map(\.name)),
+                authorizerTypes: authorizerTypes)
+            let cors = fields.object("corsConfiguration", keys: Self.corsKeys).map(corsConfiguration)
+            let deployments = self.deployments(
+                fields, apiName: name, targetGroupNames: targetGroupNames, authorizerTypes: authorizerTypes)
+            let stages = self.stages(fields, apiName: name, routeKeys: routes.map(\.routeKey), deployments: deployments)
             if fields.node("stages").map({ if case .sequence = $0 { return true } else { return false } }) ?? true,
                stages.isEmpty {
                 log.add(path.key("stages"), at: fields.node("stages")?.mark ?? fields.mark,
@@ -51,7 +55,9 @@ extension ConfigParser {
                 routes: routes,
                 stages: stages,
                 disableExecuteApiEndpoint: fields.bool("disableExecuteApiEndpoint", default: false),
-                apiKeySource: apiKeySource
+                apiKeySource: apiKeySource,
+                corsConfiguration: cors,
+                deployments: deployments
             ))
         }
         return apis
@@ -59,8 +65,9 @@ extension ConfigParser {
 
     // MARK: routes
 
-    private func routes(
-        _ api: ObjectReader, apiName: String, integrationNames: Set<String>, authorizerTypes: [String: String]
+    /// The `routes` of an api or a deployment (`owner` names it in issues, e.g. `api "shop"`).
+    func routes(
+        _ api: ObjectReader, owner: String, integrationNames: Set<String>, authorizerTypes: [String: String]
     ) -> [Route] {
         var keys = UniqueNames()
         var routes: [Route] = []
@@ -84,8 +91,9 @@ extension ConfigParser {
                 if !integrationNames.contains(integrationName) {
                     let known = integrationNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
                     log.add(path.key("target"), at: targetNode,
-                            "names no integration of api \"\(apiName)\": \"\(target)\""
-                                + (known.isEmpty ? " (the api has no integrations)" : " (integrations: \(known))"))
+                            "names no integration of \(owner): \"\(target)\""
+                                + (known.isEmpty ? " (the \(owner.hasPrefix("api") ? "api" : "deployment") has no integrations)"
+                                    : " (integrations: \(known))"))
                 }
             }
             let access = routeAccess(fields, authorizerTypes: authorizerTypes)
@@ -99,16 +107,20 @@ extension ConfigParser {
 
     // MARK: stages
 
-    private func stages(_ api: ObjectReader, apiName: String, routeKeys: [String]) -> [Stage] {
+    private static let stageKeys = [
+        "stageName", "description", "autoDeploy", "stageVariables", "accessLogSettings",
+        "defaultRouteSettings", "routeSettings", "deploymentId", "canarySettings",
+        "cacheClusterEnabled", "cacheClusterSize", "cacheCapacityBytes", "cacheStatusHeader",
+        "requireAuthorizationForCacheControl", "unauthorizedCacheControlHeaderStrategy", "cacheInvalidationScopes",
+    ]
+
+    private func stages(
+        _ api: ObjectReader, apiName: String, routeKeys: [String], deployments: [Deployment]
+    ) -> [Stage] {
         var names = UniqueNames()
         var stages: [Stage] = []
         for (path, node) in api.list("stages") {
-            guard let fields = ObjectReader(node, path, log: log, keys: [
-                "stageName", "description", "autoDeploy", "stageVariables", "accessLogSettings",
-                "defaultRouteSettings", "routeSettings",
-            ], unsupported: [
-                "cacheClusterEnabled", "cacheClusterSize", "canarySettings",
-            ]) else { continue }
+            guard let fields = ObjectReader(node, path, log: log, keys: Self.stageKeys) else { continue }
             var name = ""
             if let text = fields.requiredString("stageName"), let nameNode = fields.node("stageName") {
                 if RouteSyntax.isStageName(text) {
@@ -119,35 +131,58 @@ extension ConfigParser {
                             "a stage name is \"$default\" or 1 to 128 of A-Z a-z 0-9 _ -, got \"\(text)\"")
                 }
             }
-            var variables: [String: String] = [:]
-            for entry in fields.entries("stageVariables") {
-                guard entry.key.allSatisfy(\.isNameCharacter), !entry.key.isEmpty else {
-                    log.add(entry.path, at: entry.keyNode,
-                            "a stage variable name is letters, digits and \"_\", got \"\(entry.key)\"")
-                    continue
-                }
-                guard let value = log.string(entry.value, entry.path) else { continue }
-                guard RouteSyntax.isStageVariableValue(value) else {
-                    log.add(entry.path, at: entry.value,
-                            "a stage variable value must match [A-Za-z0-9-._~:/?#&=,]+, got \"\(value)\"")
-                    continue
-                }
-                variables[entry.key] = value
+            let autoDeploy = fields.bool("autoDeploy", default: false)
+            let deployment = stageDeployment(fields, apiName: apiName, autoDeploy: autoDeploy, deployments: deployments)
+            let canary = fields.object("canarySettings", keys: Self.canaryKeys)
+                .map { canarySettings($0, apiName: apiName, deployments: deployments) }
+            // Route settings name the routes the stage serves, or its canary's.
+            var servedRouteKeys = deployment?.routes.map(\.routeKey) ?? routeKeys
+            var owner = deployment.map { "deployment \"\($0.id)\" of api \"\(apiName)\"" }
+            if let canaryId = canary?.deploymentId, let extra = deployments.first(where: { $0.id == canaryId }),
+               canaryId != deployment?.id {
+                for key in extra.routes.map(\.routeKey) where !servedRouteKeys.contains(key) { servedRouteKeys.append(key) }
+                owner = (owner ?? "api \"\(apiName)\"") + " or canary deployment \"\(canaryId)\""
             }
+            let cache = stageCache(fields)
+            let routeSettings = stageRouteSettings(
+                fields, apiName: apiName, routeKeys: servedRouteKeys, owner: owner, cache: cache)
             stages.append(Stage(
                 name: name,
                 description: fields.string("description"),
-                variables: variables,
-                autoDeploy: fields.bool("autoDeploy", default: false),
+                variables: stageVariables(fields.entries("stageVariables")),
+                autoDeploy: autoDeploy,
                 accessLog: fields.object("accessLogSettings", keys: ["destination", "format"])
                     .map { accessLogSettings($0, enabled: true) },
-                defaultRouteThrottle: fields.object("defaultRouteSettings", keys: Self.routeSettingsKeys,
-                                                    unsupported: Self.unsupportedRouteSettingsKeys)
-                    .flatMap(routeSettingsThrottle),
-                routeThrottles: routeThrottles(fields, apiName: apiName, routeKeys: routeKeys)
+                defaultRouteThrottle: routeSettings.defaultThrottle,
+                routeThrottles: routeSettings.throttles,
+                deploymentId: deployment?.id,
+                canary: canary,
+                cache: cache.enabled ? cache.settings : nil,
+                defaultRouteCacheSettings: routeSettings.defaultCache,
+                routeCacheSettings: routeSettings.caches
             ))
         }
         return stages
+    }
+
+    /// Stage variables (or a canary's overrides): names of letters, digits and `_`; AWS's value characters.
+    func stageVariables(_ entries: [MapEntry]) -> [String: String] {
+        var variables: [String: String] = [:]
+        for entry in entries {
+            guard entry.key.allSatisfy(\.isNameCharacter), !entry.key.isEmpty else {
+                log.add(entry.path, at: entry.keyNode,
+                        "a stage variable name is letters, digits and \"_\", got \"\(entry.key)\"")
+                continue
+            }
+            guard let value = log.string(entry.value, entry.path) else { continue }
+            guard RouteSyntax.isStageVariableValue(value) else {
+                log.add(entry.path, at: entry.value,
+                        "a stage variable value must match [A-Za-z0-9-._~:/?#&=,]+, got \"\(value)\"")
+                continue
+            }
+            variables[entry.key] = value
+        }
+        return variables
     }
 }
 

@@ -1,111 +1,6 @@
-import Synchronization
 import TurnpikeAuth
 import TurnpikeConfig
 import TurnpikeTraffic
-
-/// Keeps access-control state alive across reloads: JWT authorizers (with their JWKS
-/// refresh threads), throttle buckets and the quota store, keyed by what they were
-/// built from. A reload that does not change an authorizer or a limit keeps its state.
-public final class AccessControlRegistry: Sendable {
-    private struct State {
-        var authorizers: [String: JWTAuthorizer] = [:]
-        var buckets: [String: GCRABucket] = [:]
-        var clientBuckets: [String: ClientBuckets] = [:]
-        var store: QuotaStore?
-    }
-
-    private let state = Mutex(State())
-    private let log: @Sendable (String) -> Void
-    private let opensQuotaStore: Bool
-
-    /// `opensQuotaStore: false` (for `turnpike validate`) compiles without touching disk.
-    public init(opensQuotaStore: Bool = true, log: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.opensQuotaStore = opensQuotaStore
-        self.log = log
-    }
-
-    func authorizer(_ spec: JWTAuthorizerSpec) throws(SnapshotError) -> JWTAuthorizer {
-        let key = String(describing: spec)
-        if let existing = state.withLock({ $0.authorizers[key] }) { return existing }
-        let created: JWTAuthorizer
-        do {
-            created = try JWTAuthorizer(spec: spec, log: log)
-        } catch {
-            throw SnapshotError(message: "authorizer \(spec.name): \(error.description)")
-        }
-        return state.withLock { s in
-            if let existing = s.authorizers[key] {
-                created.shutdown()
-                return existing
-            }
-            s.authorizers[key] = created
-            return created
-        }
-    }
-
-    /// One bucket per level identity and limits: changing a limit starts a fresh bucket.
-    func bucket(_ identity: String, _ spec: ThrottleSpec) throws(SnapshotError) -> GCRABucket {
-        let key = "\(identity)|\(spec.burstLimit)|\(spec.rateLimit)"
-        if let b = state.withLock({ $0.buckets[key] }) { return b }
-        let b: GCRABucket
-        do { b = try GCRABucket(spec) } catch { throw SnapshotError(message: "\(identity): \(error.message)") }
-        return state.withLock { s in
-            if let existing = s.buckets[key] { return existing }
-            s.buckets[key] = b
-            return b
-        }
-    }
-
-    func clientBuckets(_ spec: ThrottleSpec) throws(SnapshotError) -> ClientBuckets {
-        let key = "\(spec.burstLimit)|\(spec.rateLimit)"
-        if let b = state.withLock({ $0.clientBuckets[key] }) { return b }
-        let b: ClientBuckets
-        do { b = try ClientBuckets(throttle: spec) } catch { throw SnapshotError(message: "settings.clientIpThrottle: \(error.message)") }
-        return state.withLock { s in
-            if let existing = s.clientBuckets[key] { return existing }
-            s.clientBuckets[key] = b
-            return b
-        }
-    }
-
-    /// The quota store is opened once, at the first configuration's path.
-    func store(path: String) throws(SnapshotError) -> QuotaStore? {
-        guard opensQuotaStore else { return nil }
-        if let s = state.withLock({ $0.store }) { return s }
-        let created: QuotaStore
-        do { created = try QuotaStore(path: path) } catch {
-            throw SnapshotError(message: "settings.quotaStorePath \(path): \(error.message)")
-        }
-        return state.withLock { s in
-            if let existing = s.store {
-                created.close()
-                return existing
-            }
-            s.store = created
-            return created
-        }
-    }
-
-    public var quotaStore: QuotaStore? { state.withLock { $0.store } }
-
-    /// Stops refresh threads of authorizers no current snapshot uses.
-    public func retire(keeping live: [JWTAuthorizer]) {
-        let ids = Set(live.map { ObjectIdentifier($0) })
-        let retired = state.withLock { s -> [JWTAuthorizer] in
-            let gone = s.authorizers.filter { !ids.contains(ObjectIdentifier($0.value)) }
-            for (key, _) in gone { s.authorizers[key] = nil }
-            return Array(gone.values)
-        }
-        for a in retired { a.shutdown() }
-    }
-
-    /// At exit: stop refreshers, write quota counts.
-    public func close() {
-        let (authorizers, store) = state.withLock { s in (Array(s.authorizers.values), s.store) }
-        for a in authorizers { a.shutdown() }
-        store?.close()
-    }
-}
 
 /// How one route is protected, resolved at load time.
 public struct RouteAccess: Sendable {
@@ -127,7 +22,7 @@ public final class AccessControl: Sendable {
     public let account: GCRABucket
     public let clientBuckets: ClientBuckets?
 
-    init(config: GatewayConfig, registry: AccessControlRegistry, nowEpochSeconds: Int64) throws(SnapshotError) {
+    init(config: GatewayConfig, registry: SharedStateRegistry, nowEpochSeconds: Int64) throws(SnapshotError) {
         var authorizers: [JWTAuthorizer] = []
         var sources: [JWTIdentitySource] = []
         for a in config.authorizers {

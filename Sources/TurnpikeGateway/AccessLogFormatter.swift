@@ -22,13 +22,16 @@ public struct AccessLogRecord: Sendable {
     public var apiKeyId: String?
     public var authorizerError: String?
     public var claims: [String: String]
+    public var deploymentId: String?
+    public var isCanaryRequest: Bool
 
     public init(
         requestId: String, ip: String, requestTimeEpochMs: UInt64, httpMethod: String, path: String,
         routeKey: String, status: Int, protocolName: String, responseLength: UInt64,
         integrationLatencyMs: Int?, responseLatencyMs: Int, integrationStatus: Int?,
         apiId: String, stage: String, domainName: String, integrationError: String?,
-        apiKeyId: String? = nil, authorizerError: String? = nil, claims: [String: String] = [:]
+        apiKeyId: String? = nil, authorizerError: String? = nil, claims: [String: String] = [:],
+        deploymentId: String? = nil, isCanaryRequest: Bool = false
     ) {
         self.requestId = requestId
         self.ip = ip
@@ -49,6 +52,8 @@ public struct AccessLogRecord: Sendable {
         self.apiKeyId = apiKeyId
         self.authorizerError = authorizerError
         self.claims = claims
+        self.deploymentId = deploymentId
+        self.isCanaryRequest = isCanaryRequest
     }
 
     /// `$context.NAME` as the access log sees it; "-" when there is no value, as AWS logs.
@@ -73,6 +78,8 @@ public struct AccessLogRecord: Sendable {
         case "integrationErrorMessage", "integration.error": integrationError ?? "-"
         case "identity.apiKeyId", "apiKeyId": apiKeyId ?? "-"
         case "authorizer.error": authorizerError ?? "-"
+        case "deploymentId": deploymentId ?? "-"
+        case "isCanaryRequest": isCanaryRequest ? "true" : "false"
         default:
             name.hasPrefix("authorizer.claims.")
                 ? claims[String(name.dropFirst("authorizer.claims.".count))] ?? "-" : "-"

@@ -1,4 +1,6 @@
+import TurnpikeCache
 import TurnpikeConfig
+import TurnpikeCors
 import TurnpikeRouting
 import TurnpikeTraffic
 
@@ -18,13 +20,13 @@ public final class GatewaySnapshot: Sendable {
 
     public init(
         config: GatewayConfig, registry: EndpointRegistry, generation: Int,
-        access accessRegistry: AccessControlRegistry = AccessControlRegistry(opensQuotaStore: false),
+        access stateRegistry: SharedStateRegistry = SharedStateRegistry(opensQuotaStore: false),
         nowEpochSeconds: Int64 = 0
     ) throws(SnapshotError) {
         self.config = config
         self.generation = generation
         maxBodyBytes = Int64(config.settings.maxRequestBodyBytes)
-        let access = try AccessControl(config: config, registry: accessRegistry, nowEpochSeconds: nowEpochSeconds)
+        let access = try AccessControl(config: config, registry: stateRegistry, nowEpochSeconds: nowEpochSeconds)
         self.access = access
 
         var groups: [CompiledTargetGroup] = []
@@ -46,13 +48,54 @@ public final class GatewaySnapshot: Sendable {
         for api in config.apis {
             var stages: [CompiledStage] = []
             for stage in api.stages {
-                let main = try StageVariant(
-                    api: api, stage: stage, deploymentId: nil, routes: api.routes,
-                    integrations: api.integrations, variables: stage.variables, config: config,
-                    accessRegistry: accessRegistry, groupIndex: groupIndex, fixedGroup: fixedGroup)
-                stages.append(CompiledStage(stage: stage, main: main))
+                var cache: StageCache? = nil
+                if let settings = stage.cache {
+                    cache = StageCache(
+                        cache: stateRegistry.cache("\(api.apiId)/\(stage.name)", capacityBytes: settings.capacityBytes),
+                        settings: settings)
+                }
+                func variant(_ deploymentId: String?, variables: [String: String], cached: Bool) throws(SnapshotError) -> StageVariant {
+                    var routes = api.routes
+                    var integrations = api.integrations
+                    if let deploymentId {
+                        guard let d = api.deployment(deploymentId) else {
+                            throw SnapshotError(message: "api \(api.name) stage \(stage.name): unknown deployment \(deploymentId)")
+                        }
+                        routes = d.routes
+                        integrations = d.integrations
+                    }
+                    return try StageVariant(
+                        api: api, stage: stage, deploymentId: deploymentId, routes: routes,
+                        integrations: integrations, variables: variables, cached: cached && cache != nil,
+                        config: config, stateRegistry: stateRegistry, groupIndex: groupIndex, fixedGroup: fixedGroup)
+                }
+                let main = try variant(stage.deploymentId, variables: stage.variables, cached: true)
+                var canary: CanaryVariant? = nil
+                if let c = stage.canary {
+                    let sticky: CanarySplitter.StickySource? = c.sticky.map {
+                        switch $0 {
+                        case .header(let name): .header(name)
+                        case .cookie(let name): .cookie(name)
+                        }
+                    }
+                    canary = CanaryVariant(
+                        splitter: CanarySplitter(percentTraffic: c.percentTraffic, sticky: sticky),
+                        variant: try variant(c.deploymentId, variables: c.stageVariables(over: stage.variables), cached: c.useStageCache))
+                }
+                stages.append(CompiledStage(stage: stage, main: main, canary: canary, cache: cache))
             }
-            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages))
+            var cors: CorsPolicy? = nil
+            if let c = api.corsConfiguration {
+                do {
+                    cors = try CorsPolicy(CorsSpec(
+                        allowOrigins: c.allowOrigins.map(\.text), allowMethods: c.allowMethods,
+                        allowHeaders: c.allowHeaders, exposeHeaders: c.exposeHeaders, maxAge: c.maxAge,
+                        allowCredentials: c.allowCredentials))
+                } catch {
+                    throw SnapshotError(message: "api \(api.name): corsConfiguration: \(error.message)")
+                }
+            }
+            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages, cors: cors))
         }
         self.apis = apis
         targetGroups = groups
@@ -122,11 +165,13 @@ public final class CompiledApi: Sendable {
     public let name: String
     public let apiId: String
     public let stages: [CompiledStage]
+    public let cors: CorsPolicy?
 
-    init(name: String, apiId: String, stages: [CompiledStage]) {
+    init(name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?) {
         self.name = name
         self.apiId = apiId
         self.stages = stages
+        self.cors = cors
     }
 }
 
@@ -142,8 +187,8 @@ public final class StageVariant: Sendable {
 
     init(
         api: ApiDefinition, stage: Stage, deploymentId: String?, routes apiRoutes: [Route],
-        integrations: [Integration], variables: [String: String], config: GatewayConfig,
-        accessRegistry: AccessControlRegistry, groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
+        integrations: [Integration], variables: [String: String], cached: Bool, config: GatewayConfig,
+        stateRegistry: SharedStateRegistry, groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
     ) throws(SnapshotError) {
         self.deploymentId = deploymentId
         self.variables = variables
@@ -165,7 +210,7 @@ public final class StageVariant: Sendable {
             // a canary shares its stage's limits.
             var bucket: GCRABucket? = nil
             if let t = stage.routeThrottles[route.routeKey] ?? stage.defaultRouteThrottle {
-                bucket = try accessRegistry.bucket(
+                bucket = try stateRegistry.bucket(
                     "route \(api.apiId)/\(stage.name)/\(route.routeKey)",
                     ThrottleSpec(burstLimit: t.burstLimit, rateLimit: t.rateLimit))
             }
@@ -176,11 +221,21 @@ public final class StageVariant: Sendable {
                 }
                 authorizer = i
             }
+            var cachePlan: RouteCachePlan? = nil
+            if cached {
+                let method = route.routeKey.split(separator: " ").first.map(String.init) ?? "GET"
+                let cachedMethod = method == "ANY" || method == "$default" ? "GET" : method
+                if let settings = stage.cacheSettings(routeKey: route.routeKey, method: cachedMethod) {
+                    cachePlan = RouteCachePlan(route: route, method: cachedMethod, settings: settings, routeTable: routeTable)
+                }
+            }
             routes.append(CompiledRoute(
                 routeKey: route.routeKey, integration: compiled,
                 access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
                 bucket: bucket,
-                planRouteIndex: api.routes.firstIndex { $0.routeKey == route.routeKey } ?? -1))
+                planRouteIndex: api.routes.firstIndex { $0.routeKey == route.routeKey } ?? -1,
+                cache: cachePlan,
+                isExplicitOptions: route.routeKey.hasPrefix("OPTIONS ")))
         }
         self.routes = routes
     }
@@ -196,13 +251,22 @@ public final class CompiledRoute: Sendable {
     /// The route's index among the API's current routes, which usage plans' per-route
     /// limits refer to; -1 when the route exists only in a deployment.
     public let planRouteIndex: Int
+    /// How this route's responses are cached on this stage; nil: not cached.
+    public let cache: RouteCachePlan?
+    /// An `OPTIONS /path` route: its preflights go to the integration, not to CORS.
+    public let isExplicitOptions: Bool
 
-    init(routeKey: String, integration: StageIntegration, access: RouteAccess, bucket: GCRABucket?, planRouteIndex: Int) {
+    init(
+        routeKey: String, integration: StageIntegration, access: RouteAccess, bucket: GCRABucket?,
+        planRouteIndex: Int, cache: RouteCachePlan?, isExplicitOptions: Bool
+    ) {
         self.routeKey = routeKey
         self.integration = integration
         self.access = access
         self.bucket = bucket
         self.planRouteIndex = planRouteIndex
+        self.cache = cache
+        self.isExplicitOptions = isExplicitOptions
     }
 }
 
@@ -213,14 +277,72 @@ public final class CompiledStage: Sendable {
     public let accessLog: AccessLogSettings?
     public let main: StageVariant
     public let canary: CanaryVariant?
+    public let cache: StageCache?
 
-    init(stage: Stage, main: StageVariant, canary: CanaryVariant? = nil) {
+    init(stage: Stage, main: StageVariant, canary: CanaryVariant?, cache: StageCache?) {
         name = stage.name
         variables = stage.variables
         accessLog = stage.accessLog
         self.main = main
         self.canary = canary
+        self.cache = cache
     }
+}
+
+/// A stage's response cache (shared by every worker) and its cache-control rules.
+public final class StageCache: Sendable {
+    public let cache: ResponseCache
+    public let statusHeader: [UInt8]
+    public let invalidationScopes: [String]
+
+    init(cache: ResponseCache, settings: StageCacheSettings) {
+        self.cache = cache
+        statusHeader = Array(settings.cacheStatusHeader.lowercased().utf8)
+        invalidationScopes = settings.cacheInvalidationScopes
+    }
+}
+
+/// How one route's responses are cached: the method cached, the TTL, the key's shape,
+/// and who may bypass with `Cache-Control: max-age=0`.
+public final class RouteCachePlan: Sendable {
+    public let method: [UInt8]
+    public let ttlNs: UInt64
+    public let shape: CacheKeyShape
+    /// For each key parameter in shape order: how to read its value.
+    public let sources: [CacheKeySource]
+    public let requireAuthorizationForCacheControl: Bool
+    public let unauthorizedStrategy: UnauthorizedCacheControlHeaderStrategy
+
+    init(route: Route, method: String, settings: RouteCacheSettings, routeTable: RouteTable) {
+        self.method = Array(method.utf8)
+        ttlNs = UInt64(settings.cacheTtlInSeconds) * 1_000_000_000
+        let parameters: [TurnpikeCache.CacheKeyParameter] = settings.cacheKeyParameters.map {
+            switch $0 {
+            case .path(let n): TurnpikeCache.CacheKeyParameter(.pathParameter, name: n)
+            case .querystring(let n): TurnpikeCache.CacheKeyParameter(.queryString, name: n)
+            case .header(let n): TurnpikeCache.CacheKeyParameter(.header, name: n)
+            }
+        }
+        let resourcePath = route.routeKey.split(separator: " ", maxSplits: 1).last.map(String.init) ?? route.routeKey
+        shape = CacheKeyShape(resourcePath: resourcePath, parameters: parameters)
+        sources = shape.parameters.map { p in
+            let name = String(decoding: p.name, as: UTF8.self)
+            switch p.kind {
+            case .pathParameter: return .pathParameter(routeTable.parameterNames.firstIndex(of: name) ?? -1)
+            case .queryString: return .queryString(name)
+            case .header: return .header(Array(name.lowercased().utf8))
+            }
+        }
+        requireAuthorizationForCacheControl = settings.requireAuthorizationForCacheControl
+        unauthorizedStrategy = settings.unauthorizedCacheControlHeaderStrategy
+    }
+}
+
+/// Where a cache key parameter's value comes from.
+public enum CacheKeySource: Sendable {
+    case pathParameter(Int)
+    case queryString(String)
+    case header([UInt8])
 }
 
 /// A stage's canary: the share of requests it takes and what it serves.

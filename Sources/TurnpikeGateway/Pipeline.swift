@@ -1,31 +1,65 @@
 import TurnpikeAuth
+import TurnpikeCache
 import TurnpikeConfig
+import TurnpikeCors
 import TurnpikeRouting
 
 /// The request pipeline, top to bottom. Each phase is a small type with one entry point
 /// that either passes the exchange on or ends it with a gateway response:
 ///
-///   1. ResolvePhase    host + base path + stage → API and stage; route key match
-///   2. LimitsPhase     payload limit (413) before anything is sent upstream
-///   3. AuthorizePhase  JWT authorizer (401/403), API key and usage plan (403)
-///   4. ThrottlePhase   client IP, plan key, route, account buckets (429); quota (429)
-///   5. IntegratePhase  HTTP_PROXY: endpoint choice and the upstream request head
+///   1. ResolvePhase    host + base path + stage (and canary) → API and stage; route match
+///   2. CorsPhase       preflights answered (204); CORS fields for the response prepared
+///   3. LimitsPhase     payload limit (413) before anything is sent upstream
+///   4. AuthorizePhase  JWT authorizer (401/403), API key and usage plan (403)
+///   5. ThrottlePhase   client IP, plan key, route, account buckets (429); quota (429)
+///   6. CachePhase      stage cache: hit, or one filler per key and the rest wait
+///   7. IntegratePhase  HTTP_PROXY: endpoint choice and the upstream request head
 ///
 /// The transport then streams the body, and on the way back ResponseHeadWriter (the
-/// respond phase) and AccessLogFormatter (the log phase) finish the exchange. The
-/// phases of DESIGN.md not built yet (cors, cache) slot in after 2 and after 4.
+/// respond phase: CORS fields, cache status, request id) and AccessLogFormatter (the log
+/// phase) finish the exchange.
 public enum Pipeline {
     public static func run(
         request: RequestHead, snapshot: GatewaySnapshot, state: inout PipelineState,
-        requestId: RequestId, nowNs: UInt64, epochMs: UInt64
+        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter = CacheWaiter(workerIndex: 0, token: 0)
     ) -> PipelineDecision {
+        state.auth = AuthResult()
+        state.responseHeaders.removeAll(keepingCapacity: true)
+        state.corsHeaders.removeAll(keepingCapacity: true)
         let resolution: Resolution
         switch ResolvePhase.run(request: request, snapshot: snapshot, captures: &state.captures, random: &state.random) {
         case .success(let r): resolution = r
-        case .failure(let response): return .respond(response, nil)
+        case .failure(let response):
+            // A preflight for a path no route serves is still answered when the API has CORS.
+            if response == .notFound, let policy = ResolvePhase.corsPolicy(request: request, snapshot: snapshot),
+               CorsPhase.answersPreflight(request: request, policy: policy, explicitOptionsRoute: false, state: &state)
+            {
+                return .preflight(nil)
+            }
+            return .respond(response, nil)
         }
-        state.auth = AuthResult()
-        state.responseHeaders.removeAll(keepingCapacity: true)
+        if let policy = snapshot.apis[resolution.apiIndex].cors {
+            if CorsPhase.answersPreflight(
+                request: request, policy: policy, explicitOptionsRoute: snapshot.route(resolution).isExplicitOptions,
+                state: &state)
+            {
+                return .preflight(resolution)
+            }
+            CorsPhase.prepareResponseHeaders(request: request, policy: policy, state: &state)
+        }
+        let decision = decide(
+            request: request, resolution: resolution, snapshot: snapshot, state: &state, requestId: requestId,
+            nowNs: nowNs, epochMs: epochMs, cacheWaiter: cacheWaiter)
+        if case .respond = decision, !state.corsHeaders.isEmpty {
+            state.responseHeaders.append(contentsOf: state.corsHeaders)
+        }
+        return decision
+    }
+
+    private static func decide(
+        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot, state: inout PipelineState,
+        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter
+    ) -> PipelineDecision {
         if let response = LimitsPhase.run(request: request, snapshot: snapshot) {
             return .respond(response, resolution)
         }
@@ -41,9 +75,26 @@ public enum Pipeline {
         {
             return .respond(response, resolution)
         }
-        return IntegratePhase.run(
+        var intent: CacheIntent? = nil
+        switch CachePhase.run(
+            request: request, resolution: resolution, snapshot: snapshot, state: &state, waiter: cacheWaiter, nowNs: nowNs)
+        {
+        case .pass: break
+        case .hit(let response): return .cacheHit(response, resolution)
+        case .refuse(let response): return .respond(response, resolution)
+        case .intent(let i): intent = i
+        }
+        var decision = IntegratePhase.run(
             request: request, resolution: resolution, snapshot: snapshot, state: &state,
             requestId: requestId, nowNs: nowNs, epochMs: epochMs)
+        if case .proxy(var plan) = decision {
+            plan.cache = intent
+            decision = .proxy(plan)
+        } else if let intent {
+            // No endpoint: the fill will not happen; waiters must not wait for it.
+            if case .fill(let key, let stageCache, _) = intent { state.abandonedWaiters = stageCache.cache.abandon(key) }
+        }
+        return decision
     }
 }
 
@@ -60,6 +111,11 @@ public struct PipelineState {
     public var tokenCaches: [TokenCache] = []
     /// Canary choices.
     public var random = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+    /// CORS fields for this request's response (empty: none).
+    public var corsHeaders: [UInt8] = []
+    public var cacheKeys = CacheKeyBuilder()
+    /// Waiters a failed fill released (the server sends them upstream themselves).
+    public var abandonedWaiters: [CacheWaiter] = []
 
     public init() {
         upstreamHead.reserveCapacity(8192)
@@ -81,6 +137,10 @@ public struct Resolution: Sendable, Equatable {
 /// What the transport should do with the exchange.
 public enum PipelineDecision {
     case respond(GatewayResponse, Resolution?)
+    /// A CORS preflight: 204 with the fields in PipelineState.responseHeaders.
+    case preflight(Resolution?)
+    /// Answer from the stage cache.
+    case cacheHit(CachedResponse, Resolution)
     /// The upstream head is in PipelineState.upstreamHead.
     case proxy(ProxyPlan)
 }
@@ -91,6 +151,8 @@ public struct ProxyPlan {
     public var targetGroup: Int
     public var endpoint: EndpointState
     public var timeoutMillis: UInt32
+    /// What to do with the response for the stage cache; nil: not cached.
+    public var cache: CacheIntent? = nil
 }
 
 /// Phase 1: API, stage and route.
@@ -124,6 +186,13 @@ public enum ResolvePhase {
 }
 
 extension ResolvePhase {
+    /// The CORS policy of the API the host and path select, when no route matched.
+    static func corsPolicy(request: RequestHead, snapshot: GatewaySnapshot) -> CorsPolicy? {
+        guard case .selected(let s) = snapshot.selectors[request.listenerIndex].select(host: request.host, path: request.path)
+        else { return nil }
+        return snapshot.apis[s.apiIndex].cors
+    }
+
     /// The header or cookie value a sticky canary hashes.
     static func stickyValue(_ request: RequestHead, _ splitter: CanarySplitter) -> UnsafeRawBufferPointer? {
         guard let sticky = splitter.sticky else { return nil }

@@ -1,14 +1,18 @@
 import TurnpikeConfig
+import TurnpikeCors
 
 /// The respond phase for proxied responses: the head the client receives — the
 /// upstream's status and end-to-end fields, response parameter mappings, and the
 /// request id. Framing fields are left to the transport.
 public enum ResponseHeadWriter {
+    /// Returns where the end-to-end fields (upstream's and mapped ones) sit in `out`: what a
+    /// cache stores and replays.
+    @discardableResult
     public static func write(
         status: Int, reason: UnsafeRawBufferPointer, headers: UnsafeBufferPointer<HeaderField>,
         requestId: RequestId, mappings: [ParameterMapping]?, context: MappingContext?,
-        into out: inout [UInt8]
-    ) {
+        dropsCors: Bool = false, extraHeaders: [UInt8] = [], into out: inout [UInt8]
+    ) -> Range<Int> {
         var status = status
         let upstreamStatus = status
         if let mappings, let context {
@@ -27,10 +31,13 @@ public enum ResponseHeadWriter {
             out.append(reason)
         }
         out.append(ascii: "\r\n")
+        let fieldsStart = out.count
         let listed = HopByHopHeaders.hasListedNames(headers) ? HopByHopHeaders.connectionListed(headers) : []
         for field in headers {
             if HopByHopHeaders.isResponseHopByHop(field.name) { continue }
             if !listed.isEmpty && listed.contains(where: { ASCII.equalsLowercased(field.name, $0) }) { continue }
+            // With CORS configured, the gateway's CORS fields replace the backend's.
+            if dropsCors && CorsPolicy.isCorsResponseHeader(field.name) { continue }
             if let mappings, isReplacedByMapping(field.name, mappings) { continue }
             out.append(field.name)
             out.append(ascii: ": ")
@@ -46,9 +53,12 @@ public enum ResponseHeadWriter {
                 out.append(ascii: "\r\n")
             }
         }
+        let fields = fieldsStart..<out.count
+        out.append(contentsOf: extraHeaders)
         out.append(ascii: "apigw-requestid: ")
         requestId.append(to: &out)
         out.append(ascii: "\r\n")
+        return fields
     }
 
     /// Overwritten and removed fields go; appended ones stay and gain an extra field.
@@ -61,8 +71,8 @@ public enum ResponseHeadWriter {
 }
 
 /// Standard reason phrases (RFC 9110 §15), for statuses the gateway sets itself.
-enum ReasonPhrase {
-    static func forStatus(_ status: Int) -> String {
+public enum ReasonPhrase {
+    public static func forStatus(_ status: Int) -> String {
         switch status {
         case 100: "Continue"
         case 200: "OK"

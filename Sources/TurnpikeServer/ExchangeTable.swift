@@ -1,3 +1,4 @@
+import CTurnpikeShim
 import TurnpikeGateway
 
 /// What a worker remembers of one exchange between the request and its end.
@@ -14,6 +15,22 @@ struct ExchangeRecord {
     var alive = false
     /// The caller's identity, kept only when an access log is on.
     var auth: AuthResult?
+    /// The shim's exchange, for answering later (a request waiting for a cache fill).
+    var exchange: OpaquePointer?
+    /// Distinguishes this use of the slot from earlier ones (cache waiters hold it).
+    var generation: UInt32 = 0
+    /// Fields the gateway adds to the response: CORS (the API has CORS when
+    /// `replacesCors`), and which deployment served on a stage with a canary.
+    var responseExtras: [UInt8] = []
+    var replacesCors = false
+    /// This exchange fills (or refreshes) the stage cache with its response.
+    var cacheIntent: CacheIntent?
+    var cacheHeaderBlock: [UInt8] = []
+    var cacheBody: [UInt8] = []
+    var cacheStatus = 0
+    /// A request waiting for another exchange's cache fill: what to send if the fill fails.
+    var parkedHead: [UInt8] = []
+    var parkedTarget = tp_upstream_target()
 }
 
 /// The request's fields the access log needs after the request bytes are gone.
@@ -30,6 +47,7 @@ struct LogFacts {
 struct ExchangeTable {
     private(set) var records: [ExchangeRecord] = []
     private var free: [Int] = []
+    private var generations: [UInt32] = []
 
     init() {
         records.reserveCapacity(1024)
@@ -37,11 +55,27 @@ struct ExchangeTable {
     }
 
     /// Returns the slot; the shim stores slot + 1 (0 means "no record").
-    /// The caller fills the record (with `alive: true`) right after.
+    /// The caller fills the record (with `alive: true` and `generation(slot)`) right after.
     mutating func allocate() -> Int {
-        if let slot = free.popLast() { return slot }
+        if let slot = free.popLast() {
+            generations[slot] &+= 1
+            return slot
+        }
         records.append(ExchangeRecord())
+        generations.append(1)
         return records.count - 1
+    }
+
+    func generation(_ slot: Int) -> UInt32 { generations[slot] }
+
+    /// A token naming this use of a slot: (generation << 32) | slot.
+    func token(_ slot: Int) -> UInt64 { UInt64(generations[slot]) << 32 | UInt64(slot) }
+
+    /// The slot a token names, if that exchange is still in progress.
+    func slot(for token: UInt64) -> Int? {
+        let slot = Int(token & 0xFFFF_FFFF)
+        guard slot < records.count, records[slot].alive, UInt64(generations[slot]) == token >> 32 else { return nil }
+        return slot
     }
 
     mutating func release(_ slot: Int) {

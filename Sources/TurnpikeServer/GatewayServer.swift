@@ -19,7 +19,7 @@ public final class GatewayServer: @unchecked Sendable {
     let configPath: String
     private let workerCount: Int
     private let registry = EndpointRegistry()
-    private let accessRegistry: AccessControlRegistry
+    private let stateRegistry: SharedStateRegistry
     private var workers: [WorkerRuntime] = []
     private let current: Mutex<GatewaySnapshot>
     private let reloadLock = Mutex<Void>(())
@@ -31,12 +31,12 @@ public final class GatewayServer: @unchecked Sendable {
     public init(configPath: String, workers: Int?) throws {
         self.configPath = configPath
         let config = try ConfigLoader.load(path: configPath)
-        accessRegistry = AccessControlRegistry(log: { line in
+        stateRegistry = SharedStateRegistry(log: { line in
             let text = "turnpike: \(line)\n"
             _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
         })
         let snapshot = try GatewaySnapshot(
-            config: config, registry: registry, generation: 1, access: accessRegistry,
+            config: config, registry: registry, generation: 1, access: stateRegistry,
             nowEpochSeconds: Int64(time(nil)))
         current = Mutex(snapshot)
         listeners = config.listeners
@@ -92,7 +92,7 @@ public final class GatewayServer: @unchecked Sendable {
             log("draining (up to \(timeout / 1000) s) on \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
-            accessRegistry.close()
+            stateRegistry.close()
             accessLog?.flush()
             log("stopped")
             return
@@ -113,7 +113,7 @@ public final class GatewayServer: @unchecked Sendable {
             let snapshot: GatewaySnapshot
             do throws(SnapshotError) {
                 snapshot = try GatewaySnapshot(
-                    config: config, registry: registry, generation: next, access: accessRegistry,
+                    config: config, registry: registry, generation: next, access: stateRegistry,
                     nowEpochSeconds: Int64(time(nil)))
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
@@ -124,7 +124,7 @@ public final class GatewayServer: @unchecked Sendable {
             }
             current.withLock { $0 = snapshot }
             for w in workers { w.post(.adopt(snapshot)) }
-            accessRegistry.retire(keeping: snapshot.access.authorizers)
+            stateRegistry.retire(keeping: snapshot.access.authorizers)
             let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatterJSON.quote($0) }.joined(separator: ","))]"
             return (200, "{\"message\":\"reloaded\",\"generation\":\(next)\(note)}")
         }
@@ -143,6 +143,30 @@ public final class GatewayServer: @unchecked Sendable {
         pthread_detach(thread)
     }
 
+    func worker(_ index: Int) -> WorkerRuntime? {
+        index < workers.count ? workers[index] : nil
+    }
+
+    /// `DELETE /admin/cache?apiId=ID&stage=NAME` (FlushStageCache); both optional: every
+    /// matching stage's cache is emptied.
+    func flushCache(query: String, snapshot: GatewaySnapshot) -> (Int, String) {
+        var params: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            params[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncodingSimple : ""
+        }
+        var flushed: [String] = []
+        for api in snapshot.apis where params["apiId"] == nil || params["apiId"] == api.apiId {
+            for stage in api.stages where params["stage"] == nil || params["stage"] == stage.name {
+                guard let cache = stage.cache else { continue }
+                cache.cache.flush()
+                flushed.append(AccessLogFormatterJSON.quote("\(api.apiId)/\(stage.name)"))
+            }
+        }
+        if flushed.isEmpty { return (404, "{\"message\":\"no stage cache matches\"}") }
+        return (200, "{\"message\":\"flushed\",\"stages\":[\(flushed.joined(separator: ","))]}")
+    }
+
     func healthReport(snapshot: GatewaySnapshot) -> String {
         var groups: [String] = []
         let now = tp_now_ns()
@@ -152,7 +176,15 @@ public final class GatewayServer: @unchecked Sendable {
             }
             groups.append("{\"name\":\(AccessLogFormatterJSON.quote(g.name)),\"endpoints\":[\(endpoints.joined(separator: ","))]}")
         }
-        return "{\"status\":\"ok\",\"generation\":\(snapshot.generation),\"workers\":\(workerCount),\"targetGroups\":[\(groups.joined(separator: ","))]}"
+        var caches: [String] = []
+        for api in snapshot.apis {
+            for stage in api.stages {
+                guard let c = stage.cache else { continue }
+                let s = c.cache.statistics
+                caches.append("{\"apiId\":\(AccessLogFormatterJSON.quote(api.apiId)),\"stage\":\(AccessLogFormatterJSON.quote(stage.name)),\"CacheHitCount\":\(s.hits),\"CacheMissCount\":\(s.misses),\"coalesced\":\(s.coalescedWaits),\"entries\":\(s.entries),\"bytes\":\(s.bytes),\"capacityBytes\":\(c.cache.capacityBytes)}")
+            }
+        }
+        return "{\"status\":\"ok\",\"generation\":\(snapshot.generation),\"workers\":\(workerCount),\"targetGroups\":[\(groups.joined(separator: ","))],\"caches\":[\(caches.joined(separator: ","))]}"
     }
 
     private func errorBody(_ message: String, details: String) -> String {
@@ -197,7 +229,7 @@ enum AccessLogFormatterJSON {
 extension GatewayServer {
     /// Compiles a configuration the way serving would, to report what validation alone cannot.
     public static func compile(_ config: GatewayConfig) throws -> GatewaySnapshot {
-        let access = AccessControlRegistry(opensQuotaStore: false)
+        let access = SharedStateRegistry(opensQuotaStore: false)
         defer { access.close() }
         return try GatewaySnapshot(config: config, registry: EndpointRegistry(), generation: 1, access: access)
     }

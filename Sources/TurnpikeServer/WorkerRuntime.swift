@@ -1,5 +1,6 @@
 import CTurnpikeShim
 import Synchronization
+import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeGateway
 
@@ -12,6 +13,9 @@ enum WorkerMessage: Sendable {
     case adopt(GatewaySnapshot)
     case drain(timeoutMillis: UInt32)
     case reloadFinished(slot: Int, status: Int, body: String)
+    /// A cache fill another worker waited for finished: answer from `response`, or go
+    /// upstream when it is nil (the fill failed or was not cacheable).
+    case cacheFilled(tokens: [UInt64], response: CachedResponse?)
 }
 
 /// One worker: owns a shim worker (a uv_loop on its own thread) and everything the
@@ -99,6 +103,8 @@ final class WorkerRuntime: @unchecked Sendable {
                 guard slot < exchanges.records.count, exchanges[slot].alive, let ex = pendingAdmin[slot] else { continue }
                 pendingAdmin[slot] = nil
                 respondJSON(ex, slot: slot, status: status, body: body)
+            case .cacheFilled(let tokens, let response):
+                for token in tokens { resumeWaiter(token: token, response: response) }
             }
         }
     }
@@ -129,7 +135,9 @@ final class WorkerRuntime: @unchecked Sendable {
         let epochMs = clock.epochMillis(loopNs: now)
         let requestId = ids.next(epochSeconds: epochMs / 1000)
         let snapshot = self.snapshot
-        exchanges[slot] = ExchangeRecord(snapshot: snapshot, requestId: requestId, epochMs: epochMs, alive: true)
+        exchanges[slot] = ExchangeRecord(
+            snapshot: snapshot, requestId: requestId, epochMs: epochMs, alive: true, exchange: ex,
+            generation: exchanges.generation(slot))
         let isAdmin = listenerIndex < snapshot.config.listeners.count && snapshot.config.listeners[listenerIndex].admin
         if isAdmin {
             handleAdmin(ex, slot: slot, request: request)
@@ -141,21 +149,98 @@ final class WorkerRuntime: @unchecked Sendable {
                 host: string(request.host), protocolName: request.protocolName)
         }
 
-        switch Pipeline.run(request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now, epochMs: epochMs) {
+        let waiter = CacheWaiter(workerIndex: index, token: exchanges.token(slot))
+        let decision = Pipeline.run(
+            request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now,
+            epochMs: epochMs, cacheWaiter: waiter)
+        if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
+        if !pipeline.abandonedWaiters.isEmpty {
+            notify(pipeline.abandonedWaiters, response: nil)
+            pipeline.abandonedWaiters.removeAll()
+        }
+        switch decision {
         case .respond(let response, let resolution):
             exchanges[slot].resolution = resolution
-            if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
             respondGateway(ex, response, requestId: requestId, extraHeaders: pipeline.responseHeaders)
+        case .preflight(let resolution):
+            exchanges[slot].resolution = resolution
+            respondPreflight(ex, requestId: requestId)
+        case .cacheHit(let cached, let resolution):
+            exchanges[slot].resolution = resolution
+            let stageCache = snapshot.apis[resolution.apiIndex].stages[resolution.stageIndex].cache
+            respondCached(ex, cached, requestId: requestId, statusHeader: stageCache?.statusHeader,
+                          extra: pipeline.corsHeaders + pipeline.responseHeaders)
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
-            if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
             exchanges[slot].endpoint = plan.endpoint
             exchanges[slot].targetGroup = plan.targetGroup
-            pipeline.balancer.begin(plan.endpoint)
+            if snapshot.apis[plan.resolution.apiIndex].cors != nil {
+                exchanges[slot].replacesCors = true
+                exchanges[slot].responseExtras = pipeline.corsHeaders
+            }
+            if let deployment = deploymentHeader(snapshot, plan.resolution) {
+                exchanges[slot].responseExtras.append(contentsOf: deployment)
+            }
             var target = upstreamTarget(plan.endpoint, group: snapshot.targetGroups[plan.targetGroup])
             target.timeout_ms = plan.timeoutMillis
+            if case .wait = plan.cache {
+                // Another exchange is fetching this key: wait for it, ready to go upstream
+                // ourselves if its fill fails.
+                exchanges[slot].parkedHead = pipeline.upstreamHead
+                exchanges[slot].parkedTarget = target
+                exchanges[slot].endpoint = nil
+                return
+            }
+            exchanges[slot].cacheIntent = plan.cache
+            pipeline.balancer.begin(plan.endpoint)
             pipeline.upstreamHead.withUnsafeBufferPointer { head in
                 tp_exchange_proxy(ex, &target, head.baseAddress, head.count)
+            }
+        }
+    }
+
+    /// `x-turnpike-deployment` on stages with a canary: which deployment served.
+    private func deploymentHeader(_ snapshot: GatewaySnapshot, _ r: Resolution) -> [UInt8]? {
+        let stage = snapshot.apis[r.apiIndex].stages[r.stageIndex]
+        guard stage.canary != nil else { return nil }
+        let id = snapshot.variant(r).deploymentId ?? "$current"
+        return Array("x-turnpike-deployment: \(id)\(r.canary ? "; canary" : "")\r\n".utf8)
+    }
+
+    /// Answers (or sends upstream) a request that waited for a cache fill.
+    private func resumeWaiter(token: UInt64, response: CachedResponse?) {
+        guard let slot = exchanges.slot(for: token), let ex = exchanges[slot].exchange,
+              let snapshot = exchanges[slot].snapshot, let resolution = exchanges[slot].resolution
+        else { return }
+        if let response {
+            let stageCache = snapshot.apis[resolution.apiIndex].stages[resolution.stageIndex].cache
+            respondCached(ex, response, requestId: exchanges[slot].requestId, statusHeader: stageCache?.statusHeader,
+                          extra: exchanges[slot].responseExtras)
+            return
+        }
+        let head = exchanges[slot].parkedHead
+        var target = exchanges[slot].parkedTarget
+        exchanges[slot].parkedHead = []
+        guard !head.isEmpty, let group = Optional(snapshot.targetGroups[exchanges[slot].targetGroup]),
+              let endpoint = group.endpoints.first(where: { $0.id == target.endpoint_id })
+        else {
+            respondGateway(ex, .badGateway, requestId: exchanges[slot].requestId)
+            return
+        }
+        exchanges[slot].endpoint = endpoint
+        pipeline.balancer.begin(endpoint)
+        head.withUnsafeBufferPointer { tp_exchange_proxy(ex, &target, $0.baseAddress, $0.count) }
+    }
+
+    /// Hands a finished (or failed) cache fill to everyone who waited for it.
+    private func notify(_ waiters: [CacheWaiter], response: CachedResponse?) {
+        var byWorker: [Int: [UInt64]] = [:]
+        for w in waiters { byWorker[w.workerIndex, default: []].append(w.token) }
+        for (worker, tokens) in byWorker {
+            if worker == index {
+                for token in tokens { resumeWaiter(token: token, response: response) }
+            } else {
+                server.worker(worker)?.post(.cacheFilled(tokens: tokens, response: response))
             }
         }
     }
@@ -188,11 +273,30 @@ final class WorkerRuntime: @unchecked Sendable {
                     requestId: record.requestId, requestTimeEpochMs: record.epochMs)
             }
         }
+        var extra = record.responseExtras
+        var capture = false
+        if let intent = record.cacheIntent {
+            let stageCache: StageCache
+            switch intent {
+            case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): stageCache = c
+            }
+            extra.append(contentsOf: stageCache.statusHeader)
+            extra.append(contentsOf: Array(": Miss\r\n".utf8))
+            capture = Self.isCacheable(status: Int(h.status), headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]))
+            if !capture { abandonFill(slot) }
+        }
         out.removeAll(keepingCapacity: true)
-        ResponseHeadWriter.write(
+        let fields = ResponseHeadWriter.write(
             status: Int(h.status), reason: slice(h.reason),
             headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]),
-            requestId: record.requestId, mappings: mappings, context: context, into: &out)
+            requestId: record.requestId, mappings: mappings, context: context,
+            dropsCors: record.replacesCors, extraHeaders: extra, into: &out)
+        if capture {
+            exchanges[slot].cacheHeaderBlock = Array(out[fields])
+            exchanges[slot].cacheStatus = Int(h.status)
+            if h.content_length > 0 { exchanges[slot].cacheBody.reserveCapacity(Int(min(h.content_length, 1 << 24))) }
+            tp_exchange_capture_body(ex, UInt64(maxCachedBody(record)))
+        }
         out.withUnsafeBufferPointer { tp_exchange_send_head(ex, $0.baseAddress, $0.count) }
     }
 
@@ -257,6 +361,7 @@ final class WorkerRuntime: @unchecked Sendable {
             if stats.pointee.upstream_status != 0 { endpoint.recordSuccess() }
         }
         pendingAdmin[slot] = nil
+        if record.cacheIntent != nil { abandonFill(slot) }
         if let sink = server.accessLog, let log = record.log {
             writeAccessLog(sink, record: record, log: log, stats: stats.pointee)
         }
@@ -264,6 +369,59 @@ final class WorkerRuntime: @unchecked Sendable {
     }
 
     fileprivate func onUpstreamBody(_ ex: OpaquePointer, _ data: UnsafePointer<UInt8>?, _ len: Int) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0, let intent = exchanges[slot].cacheIntent else { return }
+        if let data {
+            exchanges[slot].cacheBody.append(contentsOf: UnsafeBufferPointer(start: data, count: len))
+            return
+        }
+        guard len == 0 else {
+            abandonFill(slot)  // larger than an entry may be
+            return
+        }
+        let key: CacheKey, stageCache: StageCache, ttl: UInt64
+        switch intent {
+        case .fill(let k, let c, let t), .refresh(let k, let c, let t), .wait(let k, let c, let t):
+            (key, stageCache, ttl) = (k, c, t)
+        }
+        let now = tp_worker_now_ns(worker)
+        let response = CachedResponse(
+            key: key, status: exchanges[slot].cacheStatus, headerBlock: exchanges[slot].cacheHeaderBlock,
+            body: exchanges[slot].cacheBody, storedAtNs: now, expiresAtNs: now &+ ttl)
+        exchanges[slot].cacheIntent = nil
+        exchanges[slot].cacheBody = []
+        let waiters = stageCache.cache.complete(key, with: response)
+        if !waiters.isEmpty { notify(waiters, response: response) }
+    }
+
+    /// A fill that will not be stored: waiters go upstream themselves.
+    private func abandonFill(_ slot: Int) {
+        guard let intent = exchanges[slot].cacheIntent else { return }
+        exchanges[slot].cacheIntent = nil
+        exchanges[slot].cacheBody = []
+        if case .fill(let key, let stageCache, _) = intent {
+            let waiters = stageCache.cache.abandon(key)
+            if !waiters.isEmpty { notify(waiters, response: nil) }
+        }
+    }
+
+    /// 2xx responses are stored unless the upstream says `no-store` or `private`.
+    static func isCacheable(status: Int, headers: UnsafeBufferPointer<HeaderField>) -> Bool {
+        guard (200..<300).contains(status) else { return false }
+        for field in headers where field.name.count == 13 {
+            let name = String(decoding: field.name, as: UTF8.self).lowercased()
+            guard name == "cache-control" else { continue }
+            let value = String(decoding: field.value, as: UTF8.self).lowercased()
+            if value.contains("no-store") || value.contains("private") { return false }
+        }
+        return true
+    }
+
+    private func maxCachedBody(_ record: ExchangeRecord) -> Int {
+        guard let intent = record.cacheIntent else { return 0 }
+        switch intent {
+        case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): return c.cache.maxEntryBytes
+        }
     }
 
     fileprivate func onTick() {
@@ -286,6 +444,39 @@ final class WorkerRuntime: @unchecked Sendable {
         out.withUnsafeBufferPointer { head in
             body.withUnsafeBufferPointer { b in
                 tp_exchange_respond(ex, head.baseAddress, head.count, b.baseAddress, b.count, flags)
+            }
+        }
+    }
+
+    /// A CORS preflight the gateway answers: 204 and the CORS fields (none when refused).
+    private func respondPreflight(_ ex: OpaquePointer, requestId: RequestId) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: Array("HTTP/1.1 204 No Content\r\n".utf8))
+        out.append(contentsOf: pipeline.responseHeaders)
+        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        requestId.append(to: &out)
+        out.append(13); out.append(10)
+        out.withUnsafeBufferPointer { tp_exchange_respond(ex, $0.baseAddress, $0.count, nil, 0, 0) }
+    }
+
+    /// A response from the stage cache, with the cache status field and a fresh request id.
+    private func respondCached(
+        _ ex: OpaquePointer, _ cached: CachedResponse, requestId: RequestId, statusHeader: [UInt8]?, extra: [UInt8]
+    ) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: Array("HTTP/1.1 \(cached.status) \(ReasonPhrase.forStatus(cached.status))\r\n".utf8))
+        out.append(contentsOf: cached.headerBlock)
+        if let statusHeader {
+            out.append(contentsOf: statusHeader)
+            out.append(contentsOf: Array(": Hit\r\n".utf8))
+        }
+        out.append(contentsOf: extra)
+        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        requestId.append(to: &out)
+        out.append(13); out.append(10)
+        out.withUnsafeBufferPointer { head in
+            cached.body.withUnsafeBufferPointer { body in
+                tp_exchange_respond(ex, head.baseAddress, head.count, body.baseAddress, body.count, 0)
             }
         }
     }
@@ -315,10 +506,13 @@ final class WorkerRuntime: @unchecked Sendable {
             server.reloadInBackground { status, body in
                 worker.post(.reloadFinished(slot: slot, status: status, body: body))
             }
+        case ("DELETE", "/admin/cache"):
+            let (status, body) = server.flushCache(query: string(request.query), snapshot: snapshot)
+            respondJSON(ex, slot: slot, status: status, body: body)
         case ("GET", "/admin/usage"):
             let (status, body) = server.usage(query: string(request.query), snapshot: snapshot)
             respondJSON(ex, slot: slot, status: status, body: body)
-        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"):
+        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"), (_, "/admin/cache"):
             respondJSON(ex, slot: slot, status: 405, body: "{\"message\":\"Method Not Allowed\"}")
         default:
             respondJSON(ex, slot: slot, status: 404, body: "{\"message\":\"Not Found\"}")
@@ -327,7 +521,9 @@ final class WorkerRuntime: @unchecked Sendable {
 
     private func writeAccessLog(_ sink: AccessLogSink, record: ExchangeRecord, log: LogFacts, stats: tp_exchange_stats) {
         var routeKey = "-", apiId = "-", stage = "-"
+        var deploymentId: String? = nil
         if let snapshot = record.snapshot, let r = record.resolution {
+            deploymentId = snapshot.variant(r).deploymentId
             let api = snapshot.apis[r.apiIndex]
             routeKey = snapshot.route(r).routeKey
             apiId = api.apiId
@@ -344,7 +540,8 @@ final class WorkerRuntime: @unchecked Sendable {
             integrationStatus: stats.upstream_status != 0 ? Int(stats.upstream_status) : nil,
             apiId: apiId, stage: stage, domainName: log.host, integrationError: record.failure,
             apiKeyId: record.auth?.apiKey?.id, authorizerError: record.auth?.error,
-            claims: record.auth?.token?.claims ?? [:])
+            claims: record.auth?.token?.claims ?? [:], deploymentId: deploymentId,
+            isCanaryRequest: record.resolution?.canary ?? false)
         sink.write(AccessLogFormatter.line(entry, format: sink.format))
     }
 

@@ -130,7 +130,8 @@ domainNames:
 
 extension SharedExample {
     /// The parts of `text` that Turnpike implements today: the unsupported sections removed,
-    /// and the route that targeted the Lambda integration pointed at the HTTP one.
+    /// the route that targeted the Lambda integration pointed at the HTTP one, and a deployment
+    /// added for the canary to serve.
     static let implementedSubset = #"""
     authorizers:
       - name: CognitoAuth
@@ -159,6 +160,22 @@ extension SharedExample {
       - name: users-api
         apiId: abc123
         protocolType: HTTP
+        corsConfiguration:
+          allowOrigins: ["https://app.example.com"]
+          allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"]
+          allowHeaders: ["Content-Type", "Authorization", "X-Api-Key"]
+          exposeHeaders: ["X-Request-Id"]
+          maxAge: 3600
+          allowCredentials: true
+        deployments:
+          - deploymentId: canary1
+            integrations:
+              - name: users-http
+                integrationType: HTTP_PROXY
+                integrationUri: http://${stageVariables.backendHost}/{proxy}
+            routes:
+              - routeKey: ANY /{proxy+}
+                target: users-http
         integrations:
           - name: users-http
             integrationType: HTTP_PROXY
@@ -178,6 +195,14 @@ extension SharedExample {
           - stageName: prod
             stageVariables: { backendHost: "127.0.0.1:9001" }
             defaultRouteSettings: { throttlingBurstLimit: 100, throttlingRateLimit: 50 }
+            cacheClusterEnabled: true
+            cacheClusterSize: "0.5"
+            routeSettings:
+              "GET /users/{userId}": { cachingEnabled: true, cacheTtlInSeconds: 60 }
+            canarySettings:
+              deploymentId: canary1
+              percentTraffic: 10
+              stageVariableOverrides: { backendHost: "127.0.0.1:9002" }
             accessLogSettings: { destination: "file://./access.log" }
           - stageName: $default
             autoDeploy: true

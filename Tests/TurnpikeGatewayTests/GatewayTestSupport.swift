@@ -97,6 +97,8 @@ let fixedEpochMs: UInt64 = 1_795_700_552_000
 /// What the whole pipeline decided for one request, with the upstream head as text.
 enum PipelineOutcome: Equatable {
     case respond(GatewayResponse)
+    case preflight
+    case cacheHit(status: Int, body: String)
     case proxy(head: String, targetGroup: String, endpoint: String)
 }
 
@@ -129,6 +131,10 @@ struct PipelineHarness {
             {
             case .respond(let response, _):
                 return .respond(response)
+            case .preflight:
+                return .preflight
+            case .cacheHit(let cached, _):
+                return .cacheHit(status: cached.status, body: String(decoding: cached.body, as: UTF8.self))
             case .proxy(let plan):
                 let endpoint = plan.endpoint.endpoint
                 return .proxy(
@@ -147,8 +153,8 @@ struct PipelineHarness {
     ) -> String {
         switch run(method: method, target: target, headers: headers, clientIP: clientIP, localPort: localPort) {
         case .proxy(let head, _, _): return head
-        case .respond(let response):
-            XCTFail("expected a proxied request, got \(response)", file: file, line: line)
+        case let other:
+            XCTFail("expected a proxied request, got \(other)", file: file, line: line)
             return ""
         }
     }
