@@ -395,9 +395,16 @@ void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
     tp_ex_finish_response(ex);
     int close_after = ex->close_after || w->draining;
     char framing[96];
-    char *f = TP_PUT_LIT(framing, "content-length: ");
-    f = tp_put_u64(f, body_len);
-    f = TP_PUT_LIT(f, "\r\n");
+    char *f = framing;
+    uint16_t status = status_of(head, head_len);
+    /* RFC 9110 §8.6: no Content-Length in a 1xx or 204 response. */
+    if (status >= 200 && status != 204) {
+        f = TP_PUT_LIT(f, "content-length: ");
+        f = tp_put_u64(f, body_len);
+        f = TP_PUT_LIT(f, "\r\n");
+    } else {
+        body_len = 0;
+    }
     if (close_after) f = TP_PUT_LIT(f, "connection: close\r\n");
     else if (ex->client_minor == 0) f = TP_PUT_LIT(f, "connection: keep-alive\r\n");
     f = TP_PUT_LIT(f, "\r\n");
@@ -409,7 +416,7 @@ void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
     };
     ex->state = TP_EX_RESPONDED;
     ex->head_sent = 1;
-    ex->stats.status = status_of(head, head_len);
+    ex->stats.status = status;
     ex->stats.response_body_bytes = ex->is_head ? 0 : body_len;
     tp_conn_write(c, bufs, 3);
     tp_conn_mark_dirty(c);
