@@ -20,10 +20,10 @@ public enum AuthorizePhase {
     private static let apiKeyHeader: [UInt8] = Array("x-api-key".utf8)
 
     public static func run(
-        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
+        request: RequestHead, resolution: Resolution, route: CompiledRoute, snapshot: GatewaySnapshot,
         state: inout PipelineState, epochSeconds: Int64
     ) -> GatewayResponse? {
-        let access = snapshot.route(resolution).access
+        let access = route.access
         if let index = access.authorizer {
             let authorizer = snapshot.access.authorizers[index]
             let token = identity(request, source: snapshot.access.identitySources[index])
@@ -78,7 +78,7 @@ public enum AuthorizePhase {
 /// gives earlier ones their token back, so a throttled client does not drain shared limits.
 public enum ThrottlePhase {
     public static func run(
-        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
+        request: RequestHead, route: CompiledRoute, snapshot: GatewaySnapshot,
         state: inout PipelineState, nowNs: UInt64, epochSeconds: Int64
     ) -> GatewayResponse? {
         let access = snapshot.access
@@ -87,7 +87,6 @@ public enum ThrottlePhase {
                 return limited(after, state: &state)
             }
         }
-        let route = snapshot.route(resolution)
         var chain = ThrottleChain()
         if let plan = state.auth.plan {
             if route.planRouteIndex >= 0 { chain.append(plan.routeBucket(routeIndex: route.planRouteIndex)) }

@@ -27,11 +27,10 @@ public enum CachePhase {
     private static let cacheControl: [UInt8] = Array("cache-control".utf8)
 
     public static func run(
-        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
+        request: RequestHead, resolution: Resolution, served: Served,
         state: inout PipelineState, waiter: CacheWaiter, nowNs: UInt64
     ) -> Outcome {
-        let stage = snapshot.apis[resolution.apiIndex].stages[resolution.stageIndex]
-        guard let stageCache = stage.cache, let plan = snapshot.route(resolution).cache,
+        guard let stageCache = served.stage.cache, let plan = served.route.cache,
               request.method.elementsEqual(plan.method)
         else { return .pass }
         let key = buildKey(request: request, resolution: resolution, plan: plan, state: &state)

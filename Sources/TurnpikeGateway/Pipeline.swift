@@ -38,9 +38,11 @@ public enum Pipeline {
             }
             return .respond(response, nil)
         }
-        if let policy = snapshot.apis[resolution.apiIndex].cors {
+        // What the request resolved to, looked up once: each lookup costs reference counting.
+        let served = Served(snapshot: snapshot, resolution: resolution)
+        if let policy = served.api.cors {
             if CorsPhase.answersPreflight(
-                request: request, policy: policy, explicitOptionsRoute: snapshot.route(resolution).isExplicitOptions,
+                request: request, policy: policy, explicitOptionsRoute: served.route.isExplicitOptions,
                 state: &state)
             {
                 return .preflight(resolution)
@@ -48,8 +50,8 @@ public enum Pipeline {
             CorsPhase.prepareResponseHeaders(request: request, policy: policy, state: &state)
         }
         let decision = decide(
-            request: request, resolution: resolution, snapshot: snapshot, state: &state, requestId: requestId,
-            nowNs: nowNs, epochMs: epochMs, cacheWaiter: cacheWaiter)
+            request: request, resolution: resolution, served: served, snapshot: snapshot, state: &state,
+            requestId: requestId, nowNs: nowNs, epochMs: epochMs, cacheWaiter: cacheWaiter)
         if case .respond = decision, !state.corsHeaders.isEmpty {
             state.responseHeaders.append(contentsOf: state.corsHeaders)
         }
@@ -57,27 +59,28 @@ public enum Pipeline {
     }
 
     private static func decide(
-        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot, state: inout PipelineState,
-        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter
+        request: RequestHead, resolution: Resolution, served: Served, snapshot: GatewaySnapshot,
+        state: inout PipelineState, requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter
     ) -> PipelineDecision {
         if let response = LimitsPhase.run(request: request, snapshot: snapshot) {
             return .respond(response, resolution)
         }
         let epochSeconds = Int64(epochMs / 1000)
         if let response = AuthorizePhase.run(
-            request: request, resolution: resolution, snapshot: snapshot, state: &state, epochSeconds: epochSeconds)
+            request: request, resolution: resolution, route: served.route, snapshot: snapshot, state: &state,
+            epochSeconds: epochSeconds)
         {
             return .respond(response, resolution)
         }
         if let response = ThrottlePhase.run(
-            request: request, resolution: resolution, snapshot: snapshot, state: &state, nowNs: nowNs,
+            request: request, route: served.route, snapshot: snapshot, state: &state, nowNs: nowNs,
             epochSeconds: epochSeconds)
         {
             return .respond(response, resolution)
         }
         var intent: CacheIntent? = nil
         switch CachePhase.run(
-            request: request, resolution: resolution, snapshot: snapshot, state: &state, waiter: cacheWaiter, nowNs: nowNs)
+            request: request, resolution: resolution, served: served, state: &state, waiter: cacheWaiter, nowNs: nowNs)
         {
         case .pass: break
         case .hit(let response): return .cacheHit(response, resolution)
@@ -85,7 +88,7 @@ public enum Pipeline {
         case .intent(let i): intent = i
         }
         var decision = IntegratePhase.run(
-            request: request, resolution: resolution, snapshot: snapshot, state: &state,
+            request: request, resolution: resolution, served: served, snapshot: snapshot, state: &state,
             requestId: requestId, nowNs: nowNs, epochMs: epochMs)
         if case .proxy(var plan) = decision {
             plan.cache = intent
@@ -95,6 +98,21 @@ public enum Pipeline {
             if case .fill(let key, let stageCache, _) = intent { state.abandonedWaiters = stageCache.cache.abandon(key) }
         }
         return decision
+    }
+}
+
+/// The compiled pieces a resolved request is served by.
+public struct Served {
+    public let api: CompiledApi
+    public let stage: CompiledStage
+    public let variant: StageVariant
+    public let route: CompiledRoute
+
+    init(snapshot: GatewaySnapshot, resolution: Resolution) {
+        api = snapshot.apis[resolution.apiIndex]
+        stage = api.stages[resolution.stageIndex]
+        variant = resolution.canary ? (stage.canary?.variant ?? stage.main) : stage.main
+        route = variant.routes[resolution.routeIndex]
     }
 }
 
@@ -220,12 +238,12 @@ public enum LimitsPhase {
 /// Phase 3: HTTP_PROXY — an endpoint of the target group, and the upstream head.
 public enum IntegratePhase {
     public static func run(
-        request: RequestHead, resolution: Resolution, snapshot: GatewaySnapshot,
+        request: RequestHead, resolution: Resolution, served: Served, snapshot: GatewaySnapshot,
         state: inout PipelineState, requestId: RequestId, nowNs: UInt64, epochMs: UInt64
     ) -> PipelineDecision {
-        let api = snapshot.apis[resolution.apiIndex]
-        let variant = snapshot.variant(resolution)
-        let route = variant.routes[resolution.routeIndex]
+        let api = served.api
+        let variant = served.variant
+        let route = served.route
         let integration = route.integration
         let group = snapshot.targetGroups[integration.targetGroup]
         state.balancer.adopt(snapshot)
@@ -235,7 +253,7 @@ public enum IntegratePhase {
         let context = MappingContext(
             request: request,
             routePath: UnsafeRawBufferPointer(rebasing: request.path[resolution.pathStart...]),
-            captures: state.captures, api: api, stage: api.stages[resolution.stageIndex], variant: variant,
+            captures: state.captures, api: api, stage: served.stage, variant: variant,
             routeKey: route.routeKey,
             requestId: requestId, requestTimeEpochMs: epochMs, auth: state.auth)
         state.upstreamHead.removeAll(keepingCapacity: true)
