@@ -17,6 +17,7 @@
 static void on_conn_closed(uv_handle_t *h) {
     tp_conn *c = (tp_conn *)h;
     tp_worker *w = c->worker;
+    tp_tls_conn_free(c);
     free(c->rbuf);
     tp_buf_free(&c->ex.up_head);
     tp_buf_free(&c->ex.client_head);
@@ -34,6 +35,7 @@ static void end_exchange(tp_conn *c) {
 
 void tp_conn_close(tp_conn *c) {
     if (c->closing) return;
+    if (c->ssl && !c->lingering) tp_tls_conn_close_notify(c);
     c->closing = 1;
     tp_exchange *ex = &c->ex;
     if (ex->state != TP_EX_NONE) {
@@ -59,6 +61,12 @@ void tp_conn_mark_dirty(tp_conn *c) {
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     (void)suggested;
     tp_conn *c = (tp_conn *)h;
+    if (c->ssl) {
+        /* Ciphertext goes to the worker's scratch and straight into the read BIO. */
+        buf->base = (char *)c->worker->tls_in;
+        buf->len = sizeof c->worker->tls_in;
+        return;
+    }
     if (c->rpos == c->rlen) {
         c->rpos = c->rlen = 0;
     } else if (c->rpos > 0 && c->rcap - c->rlen < 4096) {
@@ -79,8 +87,12 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void ensure_reading(tp_conn *c) {
     if (c->reading || c->closing || c->peer_eof) return;
-    if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
-    if (c->rlen == c->rcap && c->rpos == 0 && c->rcap >= TP_CLIENT_BUF_MAX) return;
+    if (c->ssl) {
+        if (tp_tls_conn_buffered(c) >= TP_HIGH_WATER) return;
+    } else {
+        if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
+        if (c->rlen == c->rcap && c->rpos == 0 && c->rcap >= TP_CLIENT_BUF_MAX) return;
+    }
     if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) == 0) c->reading = 1;
 }
 
@@ -93,6 +105,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
  * response is not destroyed by a reset caused by unread input. */
 static void conn_linger(tp_conn *c) {
     if (c->closing || c->lingering) return;
+    if (c->ssl) tp_tls_conn_close_notify(c);
     c->lingering = 1;
     c->rpos = c->rlen;
     c->deadline_ns = tp_loop_ns(c->worker) + (uint64_t)TP_LINGER_MS * 1000000ull;
@@ -117,6 +130,15 @@ static void conn_write_done(void *owner, int status) {
 }
 
 int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
+    if (c->closing) return -1;
+    if (c->ssl) {
+        if (tp_tls_conn_write(c, bufs, n) != 0) { tp_conn_close(c); return -1; }
+        return 0;
+    }
+    return tp_conn_write_raw(c, bufs, n);
+}
+
+int tp_conn_write_raw(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
     if (c->closing) return -1;
     int r = tp_stream_write((uv_stream_t *)&c->tcp, bufs, n, &c->pending_writes,
                             conn_write_done, c);
@@ -220,6 +242,11 @@ void tp_conn_progress(tp_conn *c) {
     while (!c->closing) {
         tp_exchange *ex = &c->ex;
         if (c->lingering) return;
+        /* Plaintext still locked in the TLS engine (the read buffer was full): decrypt. */
+        if (c->ssl && c->tls_ready && c->rcap - (c->rlen - c->rpos) >= 4096 &&
+            (tp_tls_conn_buffered(c) > 0 || SSL_pending(c->ssl) > 0)) {
+            if (tp_tls_conn_pump(c) < 0) { tp_conn_close(c); return; }
+        }
         if (ex->state == TP_EX_NONE) {
             size_t avail = c->rlen - c->rpos;
             if (avail == 0) {
@@ -282,10 +309,19 @@ void tp_conn_progress(tp_conn *c) {
 }
 
 static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-    (void)buf;
     tp_conn *c = (tp_conn *)s;
     tp_worker *w = c->worker;
-    if (nread > 0) {
+    if (nread > 0 && c->ssl) {
+        if (!c->lingering) {
+            BIO_write(c->rbio, buf->base, (int)nread);
+            if (tp_tls_conn_pump(c) < 0) tp_conn_close(c);
+            else tp_conn_progress(c);
+            if (!c->closing && tp_tls_conn_buffered(c) >= TP_HIGH_WATER) {
+                uv_read_stop(s);
+                c->reading = 0;
+            }
+        }
+    } else if (nread > 0) {
         c->rlen += (size_t)nread;
         if (c->lingering) c->rpos = c->rlen;
         else tp_conn_progress(c);
@@ -302,7 +338,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     tp_worker_flush_dirty(w);
 }
 
-void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id) {
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls) {
     tp_conn *c = calloc(1, sizeof(tp_conn));
     if (!c) return;
     uv_tcp_init(&w->loop, &c->tcp);
@@ -336,7 +372,7 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id) {
     }
     tp_list_insert(&w->conns, &c->link);
     w->open_conns++;
-    if (!c->rbuf) { tp_conn_close(c); return; }
+    if (!c->rbuf || (tls && tp_tls_conn_start(c, tls) != 0)) { tp_conn_close(c); return; }
     c->deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
     ensure_reading(c);
 }

@@ -9,6 +9,7 @@
 #define TURNPIKE_INTERNAL_H
 
 #include <uv.h>
+#include <openssl/ssl.h>
 #include "turnpike_shim.h"
 
 /* Write queue depth (bytes) above which we stop producing into a stream, and
@@ -125,6 +126,11 @@ struct tp_conn {
     uint8_t peer_eof;
     tp_conn_info info;
     tp_exchange ex;
+    /* TLS: NULL on plain connections. */
+    tp_tls_ctx *tls;
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    uint8_t tls_ready;        /* handshake complete */
 };
 
 typedef enum {
@@ -181,6 +187,8 @@ struct tp_worker {
     tp_link dirty;
     uv_tcp_t *listeners[16];
     uint32_t listener_ids[16];
+    tp_tls_ctx *listener_tls[16];
+    uint8_t tls_in[64 * 1024];  /* ciphertext read buffer, shared: one read at a time */
     uint32_t listener_count;
     tp_pool *pools;
     uint32_t pool_count;
@@ -231,15 +239,24 @@ int tp_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, uint32_t *
                     tp_write_done done, void *owner);
 
 /* client.c */
-void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id);
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls);
 void tp_conn_progress(tp_conn *c);
 void tp_conn_mark_dirty(tp_conn *c);
 void tp_conn_close(tp_conn *c);
 void tp_conn_sweep(tp_conn *c, uint64_t now);
 void tp_conn_upstream_failed(tp_conn *c, tp_upstream_error kind);
-int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);
+int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);      /* encrypts on TLS */
+int tp_conn_write_raw(tp_conn *c, const uv_buf_t *bufs, unsigned n);  /* bytes as they are */
 size_t tp_conn_write_queue(tp_conn *c);
 void tp_ex_finish_response(tp_exchange *ex);
+
+/* tls.c */
+int tp_tls_conn_start(tp_conn *c, tp_tls_ctx *ctx);
+int tp_tls_conn_pump(tp_conn *c);           /* ciphertext in rbio → plaintext in rbuf; <0: close */
+int tp_tls_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);
+void tp_tls_conn_close_notify(tp_conn *c);
+void tp_tls_conn_free(tp_conn *c);
+size_t tp_tls_conn_buffered(tp_conn *c);     /* ciphertext waiting in rbio */
 
 /* upstream.c */
 void tp_up_begin(tp_exchange *ex);

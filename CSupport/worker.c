@@ -108,7 +108,21 @@ static void on_connection(uv_stream_t *server, int status) {
     if (status < 0) return;
     tp_worker *w = server->loop->data;
     uint32_t id = (uint32_t)(uintptr_t)server->data;
-    tp_conn_accept(w, server, id);
+    tp_tls_ctx *tls = NULL;
+    for (uint32_t i = 0; i < w->listener_count; i++)
+        if (w->listeners[i] == (uv_tcp_t *)server) tls = w->listener_tls[i];
+    tp_conn_accept(w, server, id, tls);
+    tp_worker_flush_dirty(w);
+}
+
+void tp_worker_set_tls(tp_worker *w, uint32_t listener_id, tp_tls_ctx *ctx) {
+    for (uint32_t i = 0; i < w->listener_count; i++) {
+        if (w->listener_ids[i] != listener_id) continue;
+        if (ctx) tp_tls_ctx_retain(ctx);
+        tp_tls_ctx *old = w->listener_tls[i];
+        w->listener_tls[i] = ctx;
+        if (old) tp_tls_ctx_release(old);
+    }
 }
 
 int tp_worker_listen(tp_worker *w, const char *host, uint16_t port, uint32_t listener_id,
@@ -186,6 +200,10 @@ int tp_worker_start(tp_worker *w) {
 
 void tp_worker_join(tp_worker *w) {
     uv_thread_join(&w->thread);
+    for (uint32_t i = 0; i < 16; i++) {
+        if (w->listener_tls[i]) tp_tls_ctx_release(w->listener_tls[i]);
+        w->listener_tls[i] = NULL;
+    }
     free(w->pools);
     tp_buf_free(&w->scratch);
     free(w);

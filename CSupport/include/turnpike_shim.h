@@ -154,6 +154,10 @@ typedef struct {
     uint32_t listener_id;     /* as given to tp_worker_listen */
     uint64_t connection_id;   /* unique per worker */
     uint32_t request_index;   /* 0 for the first request on the connection */
+    uint8_t tls;              /* the connection is TLS */
+    uint8_t tls_client_verified; /* a client certificate was presented and verified (mTLS) */
+    char tls_server_name[256];   /* SNI, NUL-terminated ("" when none) */
+    char tls_client_subject[256];/* the verified client certificate's subject (RFC 2253) */
 } tp_conn_info;
 
 /* Why an upstream exchange failed before a response head reached the client. */
@@ -299,6 +303,39 @@ void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes);
 /* From on_upstream_head only: the head to send to the client (status line and fields,
  * no framing fields, no blank line). The shim frames and streams the body. */
 void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len);
+
+/* ------------------------------------------------------------------------------- */
+/* TLS termination (OpenSSL 3, memory BIOs over the libuv stream)                    */
+/* ------------------------------------------------------------------------------- */
+
+/* A listener's TLS setup: certificates by server name (SNI), a default certificate,
+ * optional client-certificate verification per name. Reference counted: a listener
+ * and each of its connections hold a reference, so a reload that installs a new
+ * context never disturbs connections that started on the old one. */
+typedef struct tp_tls_ctx tp_tls_ctx;
+
+typedef struct {
+    uint8_t min_tls13;            /* 0: TLS 1.2 and 1.3; 1: TLS 1.3 only */
+    uint8_t refuse_unknown_names; /* an SNI name without a certificate fails the handshake */
+} tp_tls_options;
+
+/* Any thread. NULL on failure, with a message in err. The caller owns one reference. */
+tp_tls_ctx *tp_tls_ctx_new(const tp_tls_options *options, char *err, size_t err_len);
+
+/* Any thread, before the context is given to a worker. server_name is an exact name
+ * ("api.example.com"), a wildcard one label deep ("*.example.com"), or NULL for the
+ * default certificate. client_ca: PEM bundle that client certificates must chain to
+ * (mutual TLS for that name), or NULL. Returns 0, or -1 with a message in err. */
+int tp_tls_ctx_add(tp_tls_ctx *ctx, const char *server_name, const char *chain_pem_path,
+                   const char *key_pem_path, const char *client_ca_pem_path, char *err, size_t err_len);
+
+void tp_tls_ctx_retain(tp_tls_ctx *ctx);
+void tp_tls_ctx_release(tp_tls_ctx *ctx);
+
+/* Before tp_worker_start, or on the loop thread: TLS for connections accepted from
+ * now on by the listener with this id (NULL: plain). The worker takes its own
+ * reference and releases the previous context. */
+void tp_worker_set_tls(tp_worker *w, uint32_t listener_id, tp_tls_ctx *ctx);
 
 /* ------------------------------------------------------------------------------- */
 /* Health probes                                                                     */

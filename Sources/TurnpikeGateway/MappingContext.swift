@@ -69,6 +69,8 @@ public struct MappingContext {
         case "requestTime": return AccessLogFormatter.clfTime(epochMs: requestTimeEpochMs)
         case "accountId": return "000000000000"
         case "identity.apiKeyId": return auth.apiKey?.id
+        case "identity.clientCert.subjectDN":
+            return request.clientCertSubject.isEmpty ? nil : ASCII.string(request.clientCertSubject)
         case "authorizer.principalId": return auth.token?.sub
         case "authorizer.error": return auth.error
         default:

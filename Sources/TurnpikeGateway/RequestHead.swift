@@ -25,6 +25,10 @@ public struct RequestHead {
     public var clientIP: UnsafeRawBufferPointer
     public var localPort: UInt16
     public var listenerIndex: Int
+    /// The connection is TLS.
+    public var isTLS: Bool = false
+    /// The subject of a verified client certificate (mutual TLS), RFC 2253; empty when none.
+    public var clientCertSubject: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
 
     public init(
         method: UnsafeRawBufferPointer, path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer,

@@ -45,7 +45,7 @@ public enum UpstreamRequestWriter {
             out.append(ascii: ", ")
         }
         out.append(request.clientIP)
-        out.append(ascii: "\r\nx-forwarded-proto: http\r\nx-forwarded-port: ")
+        if request.isTLS { out.append(ascii: "\r\nx-forwarded-proto: https\r\nx-forwarded-port: ") } else { out.append(ascii: "\r\nx-forwarded-proto: http\r\nx-forwarded-port: ") }
         out.append(decimal: Int(request.localPort))
         out.append(ascii: "\r\nforwarded: for=")
         let v6 = request.clientIP.contains(UInt8(ascii: ":"))
@@ -56,7 +56,7 @@ public enum UpstreamRequestWriter {
             out.append(ascii: ";host=")
             appendForwardedValue(request.host, into: &out)
         }
-        out.append(ascii: ";proto=http\r\n")
+        if request.isTLS { out.append(ascii: ";proto=https\r\n") } else { out.append(ascii: ";proto=http\r\n") }
 
         for mapping in mappings {
             guard case .header(let name) = mapping.target, mapping.action != .remove else { continue }

@@ -122,12 +122,20 @@ final class WorkerRuntime: @unchecked Sendable {
         }
         let listenerIndex = Int(info.pointee.listener_id)
         let clientIP = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.client_ip)!)
-        let request = RequestHead(
+        var request = RequestHead(
             method: slice(h.method), path: slice(h.path), query: slice(h.query), hasQuery: h.has_query != 0,
             host: slice(h.host), headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]),
             contentLength: h.content_length, chunked: h.chunked != 0, httpVersionMinor: h.version_minor,
             clientIP: UnsafeRawBufferPointer(start: clientIP, count: strlen(clientIP.assumingMemoryBound(to: CChar.self))),
             localPort: info.pointee.local_port, listenerIndex: listenerIndex)
+        if info.pointee.tls != 0 {
+            request.isTLS = true
+            if info.pointee.tls_client_verified != 0 {
+                let subject = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.tls_client_subject)!)
+                request.clientCertSubject = UnsafeRawBufferPointer(
+                    start: subject, count: strlen(subject.assumingMemoryBound(to: CChar.self)))
+            }
+        }
 
         let slot = exchanges.allocate()
         tp_exchange_set_user(ex, UInt64(slot + 1))
