@@ -1,15 +1,18 @@
 import Yams
 
 extension ConfigParser {
-    func domainNames(_ top: ObjectReader, apis: [ApiDefinition]) -> [DomainName] {
+    /// The domain names, and whether any of them declares a certificate (valid or not).
+    func domainNames(_ top: ObjectReader, apis: [ApiDefinition]) -> (domains: [DomainName], declareCertificates: Bool) {
         let stagesByApi = Dictionary(apis.map { ($0.name, Set($0.stages.map(\.name))) }, uniquingKeysWith: { a, _ in a })
         var names = UniqueNames()
         var domains: [DomainName] = []
+        var declareCertificates = false
         for (path, node) in top.list("domainNames") {
             guard let fields = ObjectReader(
-                node, path, log: log, keys: ["domainName", "apiMappings"],
-                unsupported: ["certificate", "mutualTlsAuthentication"]
+                node, path, log: log,
+                keys: ["domainName", "certificate", "securityPolicy", "mutualTlsAuthentication", "apiMappings"]
             ) else { continue }
+            if fields.node("certificate") != nil { declareCertificates = true }
             var name = ""
             if let text = fields.requiredString("domainName"), let nameNode = fields.node("domainName") {
                 if AddressSyntax.isDomainName(text) {
@@ -59,8 +62,10 @@ extension ConfigParser {
                 }
                 mappings.append(ApiMapping(key: key ?? "", apiName: apiName, stageName: stageName))
             }
-            domains.append(DomainName(name: name, mappings: mappings))
+            let tls = domainTLS(fields)
+            domains.append(DomainName(
+                name: name, mappings: mappings, certificate: tls.certificate, truststorePath: tls.truststorePath))
         }
-        return domains
+        return (domains, declareCertificates)
     }
 }

@@ -20,12 +20,13 @@ struct ConfigParser {
         let (authorizers, authorizerTypes) = self.authorizers(top)
         let apis = self.apis(top, targetGroupNames: Set(targetGroups.map(\.name)), authorizerTypes: authorizerTypes)
         let apiKeys = self.apiKeys(top)
+        let domainNames = self.domainNames(top, apis: apis)
         return GatewayConfig(
-            listeners: listeners(top, apiNames: Set(apis.map(\.name))),
+            listeners: listeners(top, apiNames: Set(apis.map(\.name)), domainCertificates: domainNames.declareCertificates),
             settings: settings(top),
             targetGroups: targetGroups,
             apis: apis,
-            domainNames: domainNames(top, apis: apis),
+            domainNames: domainNames.domains,
             sourcePath: sourcePath,
             authorizers: authorizers,
             apiKeys: apiKeys,
@@ -35,13 +36,14 @@ struct ConfigParser {
 
     // MARK: listeners
 
-    private func listeners(_ top: ObjectReader, apiNames: Set<String>) -> [Listener] {
+    /// `domainCertificates`: whether any domain name declares a certificate (an HTTPS listener needs one somewhere).
+    private func listeners(_ top: ObjectReader, apiNames: Set<String>, domainCertificates: Bool) -> [Listener] {
         var names = UniqueNames()
         var listeners: [Listener] = []
         var firstAdmin: String?
         for (path, node) in top.requiredList("listeners") {
             guard let fields = ObjectReader(
-                node, path, log: log, keys: ["name", "host", "port", "protocol", "admin", "defaultApi"]
+                node, path, log: log, keys: ["name", "host", "port", "protocol", "admin", "defaultApi"] + Self.httpsListenerKeys
             ) else { continue }
             let name = fields.requiredString("name") ?? ""
             if !name.isEmpty { names.claim(name, "listener name", path.key("name"), at: fields.node("name")?.mark, log: log) }
@@ -55,7 +57,7 @@ struct ConfigParser {
                 }
             }
             let port = fields.requiredInt("port", in: 1...65535)
-            let protocolType: ListenerProtocol = fields.choice("protocol", default: .http, notYet: ["HTTPS"])
+            let protocolType: ListenerProtocol = fields.choice("protocol", default: .http)
             let admin = fields.bool("admin", default: false)
             let defaultApi = fields.string("defaultApi")
             if let defaultApi, let apiNode = fields.node("defaultApi") {
@@ -77,9 +79,11 @@ struct ConfigParser {
                 log.add(path.key("port"), at: fields.node("port")?.mark,
                         "port \(port) on \(host) is already used by listener \"\(clash.name)\"")
             }
+            let tls = listenerTLS(fields, protocolType: protocolType, admin: admin, domainCertificates: domainCertificates)
             listeners.append(Listener(
                 name: name, host: host, port: port ?? 0, protocolType: protocolType, admin: admin,
-                defaultApi: defaultApi))
+                defaultApi: defaultApi, certificate: tls.certificate, unknownServerName: tls.unknownServerName,
+                minimumTlsVersion: tls.minimumTlsVersion))
         }
         if top.node("listeners") != nil, !listeners.contains(where: { !$0.admin }) {
             log.add(.root.key("listeners"), at: top.node("listeners")?.mark, "at least one non-admin listener is required")

@@ -42,10 +42,17 @@ public struct Listener: Sendable, Equatable {
     public let admin: Bool
     /// The api that answers when the Host header matches no domain name or api id.
     public let defaultApi: String?
+    /// HTTPS only: the certificate for clients without SNI (and, with `unknownServerName: DEFAULT`, unknown names).
+    public let certificate: TLSCertificate?
+    /// HTTPS only: what a client naming no configured domain gets.
+    public let unknownServerName: UnknownServerNamePolicy
+    /// HTTPS only: the oldest TLS version accepted.
+    public let minimumTlsVersion: TLSVersion
 
     public init(
         name: String, host: String, port: Int, protocolType: ListenerProtocol,
-        admin: Bool, defaultApi: String?
+        admin: Bool, defaultApi: String?, certificate: TLSCertificate? = nil,
+        unknownServerName: UnknownServerNamePolicy = .refuse, minimumTlsVersion: TLSVersion = .tls12
     ) {
         self.name = name
         self.host = host
@@ -53,12 +60,18 @@ public struct Listener: Sendable, Equatable {
         self.protocolType = protocolType
         self.admin = admin
         self.defaultApi = defaultApi
+        self.certificate = certificate
+        self.unknownServerName = unknownServerName
+        self.minimumTlsVersion = minimumTlsVersion
     }
 }
 
 /// The wire protocol a listener speaks.
 public enum ListenerProtocol: String, Sendable, Equatable, CaseIterable {
+    /// Cleartext HTTP/1.1.
     case http = "HTTP"
+    /// HTTP/1.1 over TLS, the certificate chosen by SNI among the domain names' certificates.
+    case https = "HTTPS"
 }
 
 /// Process-wide limits and timeouts (extension); defaults follow AWS's limits.

@@ -68,16 +68,19 @@ public final class GatewayServer: @unchecked Sendable {
         options.header_timeout_ms = UInt32(settings.headerTimeoutSeconds * 1000)
         options.upstream_idle_timeout_ms = UInt32(settings.upstreamIdleTimeoutSeconds * 1000)
 
+        let tls = try TLSContext.buildAll(snapshot.config)
         for i in 0..<workerCount {
             let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
             var mine: [(index: Int, listener: Listener)] = []
             for (li, l) in listeners.enumerated() where !l.admin || i == 0 { mine.append((li, l)) }
             var o = options
             o.tick_ms = i == 0 ? 250 : 0
-            try w.start(listeners: mine, options: o)
+            try w.start(listeners: mine, tls: tls, options: o)
             workers.append(w)
         }
-        let addresses = listeners.map { "\($0.admin ? "admin " : "")http://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)" }
+        let addresses = listeners.map {
+            "\($0.admin ? "admin " : "")\($0.protocolType == .https ? "https" : "http")://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)"
+        }
         log("serving \(snapshot.config.apis.count) api(s) on \(addresses.joined(separator: ", ")) with \(workerCount) worker(s)")
 
         while true {
@@ -119,11 +122,25 @@ public final class GatewayServer: @unchecked Sendable {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
             var notes: [String] = []
-            if config.listeners != listeners {
+            if config.listeners.map({ ($0.host, $0.port, $0.protocolType, $0.admin) }).elementsEqual(
+                listeners.map({ ($0.host, $0.port, $0.protocolType, $0.admin) }), by: ==) == false
+            {
                 notes.append("listener changes take effect on restart")
             }
+            // Certificates reload with the configuration; a certificate that does not load
+            // refuses the whole reload.
+            let tls: [Int: TLSContext]
+            do throws(ServerError) {
+                tls = try TLSContext.buildAll(config)
+            } catch {
+                return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
+            }
             current.withLock { $0 = snapshot }
-            for w in workers { w.post(.adopt(snapshot)) }
+            for w in workers {
+                w.post(.adopt(snapshot))
+                // Listener indices only line up while the listeners are unchanged.
+                if !tls.isEmpty && notes.isEmpty { w.post(.adoptTLS(tls)) }
+            }
             stateRegistry.retire(keeping: snapshot.access.authorizers)
             let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatterJSON.quote($0) }.joined(separator: ","))]"
             return (200, "{\"message\":\"reloaded\",\"generation\":\(next)\(note)}")

@@ -16,6 +16,8 @@ enum WorkerMessage: Sendable {
     /// A cache fill another worker waited for finished: answer from `response`, or go
     /// upstream when it is nil (the fill failed or was not cacheable).
     case cacheFilled(tokens: [UInt64], response: CachedResponse?)
+    /// New certificates for HTTPS listeners (by listener index), after a reload.
+    case adoptTLS([Int: TLSContext])
 }
 
 /// One worker: owns a shim worker (a uv_loop on its own thread) and everything the
@@ -51,7 +53,9 @@ final class WorkerRuntime: @unchecked Sendable {
     deinit { headerFields.deallocate() }
 
     /// Creates the shim worker and its listeners. Throws a message naming the listener.
-    func start(listeners: [(index: Int, listener: Listener)], options: tp_worker_options) throws(ServerError) {
+    func start(
+        listeners: [(index: Int, listener: Listener)], tls: [Int: TLSContext], options: tp_worker_options
+    ) throws(ServerError) {
         var callbacks = tp_callbacks(
             on_request: onRequestThunk, on_upstream_head: onUpstreamHeadThunk,
             on_upstream_error: onUpstreamErrorThunk, on_exchange_end: onExchangeEndThunk,
@@ -68,6 +72,7 @@ final class WorkerRuntime: @unchecked Sendable {
             if r != 0 {
                 throw ServerError("listener \(listener.name) (\(listener.host):\(listener.port)): \(String(cString: strerror(-r)))")
             }
+            if let context = tls[i] { tp_worker_set_tls(w, UInt32(i), context.pointer) }
         }
         let r = tp_worker_start(w)
         if r != 0 { throw ServerError("worker \(index): could not start its thread (\(r))") }
@@ -105,6 +110,8 @@ final class WorkerRuntime: @unchecked Sendable {
                 respondJSON(ex, slot: slot, status: status, body: body)
             case .cacheFilled(let tokens, let response):
                 for token in tokens { resumeWaiter(token: token, response: response) }
+            case .adoptTLS(let contexts):
+                for (listener, context) in contexts { tp_worker_set_tls(worker, UInt32(listener), context.pointer) }
             }
         }
     }
