@@ -31,10 +31,12 @@ public enum Pipeline {
         case .success(let r): resolution = r
         case .failure(let response):
             // A preflight for a path no route serves is still answered when the API has CORS.
-            if response == .notFound, let policy = ResolvePhase.corsPolicy(request: request, snapshot: snapshot),
-               CorsPhase.answersPreflight(request: request, policy: policy, explicitOptionsRoute: false, state: &state)
-            {
-                return .preflight(nil)
+            if response == .notFound, let policy = ResolvePhase.corsPolicy(request: request, snapshot: snapshot) {
+                if CorsPhase.answersPreflight(request: request, policy: policy, explicitOptionsRoute: false, state: &state) {
+                    return .preflight(nil)
+                }
+                CorsPhase.prepareResponseHeaders(request: request, policy: policy, state: &state)
+                state.responseHeaders.append(contentsOf: state.corsHeaders)
             }
             return .respond(response, nil)
         }
