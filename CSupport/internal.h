@@ -135,6 +135,7 @@ struct tp_conn {
 
 typedef enum {
     TP_UP_CONNECTING = 0,
+    TP_UP_HANDSHAKE,          /* TCP up, TLS handshake in progress */
     TP_UP_ACTIVE,
     TP_UP_IDLE,
     TP_UP_CLOSING
@@ -165,6 +166,10 @@ struct tp_up {
     tp_body_mode mode;
     uint64_t remaining;
     tp_chunked_decoder chunked;
+    /* TLS toward the upstream: NULL for plain HTTP. */
+    SSL *ssl;
+    BIO *rbio, *wbio;
+    tp_tls_client *tls;
 };
 
 typedef struct {
@@ -189,6 +194,7 @@ struct tp_worker {
     uint32_t listener_ids[16];
     tp_tls_ctx *listener_tls[16];
     uint8_t tls_in[64 * 1024];  /* ciphertext read buffer, shared: one read at a time */
+    tp_buf up_scratch;          /* upstream plaintext gathered into one TLS record */
     uint32_t listener_count;
     tp_pool *pools;
     uint32_t pool_count;
@@ -257,6 +263,8 @@ int tp_tls_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);
 void tp_tls_conn_close_notify(tp_conn *c);
 void tp_tls_conn_free(tp_conn *c);
 size_t tp_tls_conn_buffered(tp_conn *c);     /* ciphertext waiting in rbio */
+/* Upstream side: a client SSL on memory BIOs for tp_up. */
+SSL *tp_tls_client_ssl(tp_tls_client *c, BIO **rbio, BIO **wbio);
 
 /* upstream.c */
 void tp_up_begin(tp_exchange *ex);

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include "internal.h"
 
 typedef struct {
@@ -19,12 +20,18 @@ typedef struct {
     uint32_t pending_writes;
     uint8_t done;
     uint8_t handles_open;
+    uint8_t sent;
+    tp_tls_client *tls;    /* HTTPS endpoints are probed over TLS */
+    SSL *ssl;
+    BIO *rbio, *wbio;
 } tp_probe;
 
 static void probe_handle_closed(uv_handle_t *h) {
     tp_probe *p = h->data;
     if (--p->handles_open == 0) {
         p->worker->open_probes--;
+        if (p->ssl) SSL_free(p->ssl);
+        if (p->tls) tp_tls_client_release(p->tls);
         free(p->request);
         free(p);
     }
@@ -39,18 +46,62 @@ static void probe_finish(tp_probe *p, uint16_t status) {
     uv_close((uv_handle_t *)&p->timer, probe_handle_closed);
 }
 
+static void probe_written(void *owner, int status);
+
 static void probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     (void)suggested;
     tp_probe *p = h->data;
+    if (p->ssl) {
+        buf->base = (char *)p->worker->tls_in;
+        buf->len = sizeof p->worker->tls_in;
+        return;
+    }
     buf->base = (char *)p->buf + p->len;
     buf->len = sizeof p->buf - p->len;
 }
 
+static int probe_flush_tls(tp_probe *p) {
+    char *data = NULL;
+    long len = BIO_get_mem_data(p->wbio, &data);
+    if (len <= 0) return 0;
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    int r = tp_stream_write((uv_stream_t *)&p->tcp, &b, 1, &p->pending_writes, probe_written, p);
+    (void)BIO_reset(p->wbio);
+    return r;
+}
+
+/* TLS probes: handshake, then the request, then the response's plaintext into buf. */
+static int probe_tls_step(tp_probe *p) {
+    if (!SSL_is_init_finished(p->ssl)) {
+        int r = SSL_do_handshake(p->ssl);
+        if (probe_flush_tls(p) != 0) return -1;
+        if (r != 1) {
+            int e = SSL_get_error(p->ssl, r);
+            return (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) ? 0 : -1;
+        }
+    }
+    if (!p->sent) {
+        p->sent = 1;
+        if (SSL_write(p->ssl, p->request, (int)p->request_len) <= 0 || probe_flush_tls(p) != 0) return -1;
+    }
+    while (p->len < sizeof p->buf) {
+        int n = SSL_read(p->ssl, p->buf + p->len, (int)(sizeof p->buf - p->len));
+        if (n <= 0) break;
+        p->len += (size_t)n;
+    }
+    return 0;
+}
+
 static void probe_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-    (void)buf;
     tp_probe *p = s->data;
     if (p->done) return;
-    if (nread > 0) p->len += (size_t)nread;
+    if (nread > 0 && p->ssl) {
+        BIO_write(p->rbio, buf->base, (int)nread);
+        if (probe_tls_step(p) != 0) { probe_finish(p, 0); tp_worker_flush_dirty(p->worker); return; }
+        if (!p->sent || p->len == 0) return;
+    } else if (nread > 0) {
+        p->len += (size_t)nread;
+    }
     tp_response_head *h = &p->worker->resp_head;
     tp_parse_limits limits = {sizeof p->buf, sizeof p->buf};
     size_t hl;
@@ -70,6 +121,11 @@ static void probe_connected(uv_connect_t *req, int status) {
     if (p->done) return;
     if (status < 0) { probe_finish(p, 0); return; }
     uv_read_start((uv_stream_t *)&p->tcp, probe_alloc, probe_read);
+    if (p->tls) {
+        p->ssl = tp_tls_client_ssl(p->tls, &p->rbio, &p->wbio);
+        if (!p->ssl || probe_tls_step(p) != 0) probe_finish(p, 0);
+        return;
+    }
     uv_buf_t b = uv_buf_init((char *)p->request, (unsigned)p->request_len);
     if (tp_stream_write((uv_stream_t *)&p->tcp, &b, 1, &p->pending_writes, probe_written, p) != 0)
         probe_finish(p, 0);
@@ -98,6 +154,10 @@ void tp_worker_probe(tp_worker *w, const tp_upstream_target *target,
     p->connect_req.data = p;
     p->handles_open = 2;
     w->open_probes++;
+    if (target->tls) {
+        p->tls = target->tls;
+        tp_tls_client_retain(p->tls);
+    }
     uint32_t timeout = target->timeout_ms ? target->timeout_ms : 2000;
     uv_timer_start(&p->timer, probe_timeout, timeout, 0);
     if (uv_tcp_connect(&p->connect_req, &p->tcp, (const struct sockaddr *)target->addr,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "internal.h"
@@ -285,3 +286,72 @@ void tp_tls_conn_free(tp_conn *c) {
 }
 
 size_t tp_tls_conn_buffered(tp_conn *c) { return c->rbio ? (size_t)BIO_ctrl_pending(c->rbio) : 0; }
+
+/* ---- toward upstreams ---- */
+
+struct tp_tls_client {
+    atomic_int refs;
+    SSL_CTX *ctx;
+    char server_name[256];
+    int name_is_ip;
+};
+
+tp_tls_client *tp_tls_client_new(const char *ca_file, const char *server_name, const char *chain,
+                                 const char *key, char *err, size_t err_len) {
+    tp_tls_client *t = calloc(1, sizeof *t);
+    if (!t) { snprintf(err, err_len, "out of memory"); return NULL; }
+    atomic_init(&t->refs, 1);
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    if (!t->ctx) { set_error(err, err_len, "TLS client context", NULL); free(t); return NULL; }
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+    int ok = ca_file ? SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) : SSL_CTX_set_default_verify_paths(t->ctx);
+    if (ok != 1) { set_error(err, err_len, "CA bundle", ca_file ? ca_file : "(system)"); tp_tls_client_release(t); return NULL; }
+    if (chain && key) {
+        if (SSL_CTX_use_certificate_chain_file(t->ctx, chain) != 1) { set_error(err, err_len, "client certificate", chain); tp_tls_client_release(t); return NULL; }
+        if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(t->ctx) != 1) {
+            set_error(err, err_len, "client key", key);
+            tp_tls_client_release(t);
+            return NULL;
+        }
+    }
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX_set_alpn_protos(t->ctx, alpn, sizeof alpn - 1);
+    snprintf(t->server_name, sizeof t->server_name, "%s", server_name ? server_name : "");
+    unsigned char ip[16];
+    t->name_is_ip = inet_pton(AF_INET, t->server_name, ip) == 1 || inet_pton(AF_INET6, t->server_name, ip) == 1;
+    return t;
+}
+
+void tp_tls_client_retain(tp_tls_client *t) { atomic_fetch_add(&t->refs, 1); }
+
+void tp_tls_client_release(tp_tls_client *t) {
+    if (!t || atomic_fetch_sub(&t->refs, 1) != 1) return;
+    SSL_CTX_free(t->ctx);
+    free(t);
+}
+
+SSL *tp_tls_client_ssl(tp_tls_client *t, BIO **rbio, BIO **wbio) {
+    SSL *ssl = SSL_new(t->ctx);
+    BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
+    if (!ssl || !r || !w) {
+        SSL_free(ssl);
+        BIO_free(r);
+        BIO_free(w);
+        return NULL;
+    }
+    BIO_set_mem_eof_return(r, -1);
+    SSL_set_bio(ssl, r, w);
+    if (t->server_name[0]) {
+        if (t->name_is_ip) {
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), t->server_name);
+        } else {
+            SSL_set_tlsext_host_name(ssl, t->server_name);
+            SSL_set1_host(ssl, t->server_name);
+        }
+    }
+    SSL_set_connect_state(ssl);
+    *rbio = r;
+    *wbio = w;
+    return ssl;
+}

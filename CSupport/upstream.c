@@ -11,14 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include "internal.h"
 
 #define TP_MAX_RESPONSE_HEAD (64u * 1024u)
 
 static void up_closed(uv_handle_t *h) {
     tp_up *u = (tp_up *)h;
+    if (u->ssl) SSL_free(u->ssl);
+    if (u->tls) tp_tls_client_release(u->tls);
     free(u->rbuf);
     free(u);
+}
+
+/* Sends the TLS engine's output as it is. */
+static int up_flush_tls(tp_up *u) {
+    char *data = NULL;
+    long len = BIO_get_mem_data(u->wbio, &data);
+    if (len <= 0) return 0;
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    int r = tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, NULL, u);
+    (void)BIO_reset(u->wbio);
+    return r;
 }
 
 void tp_up_close(tp_up *u) {
@@ -69,6 +83,11 @@ void tp_up_detach(tp_exchange *ex, int reusable) {
 static void up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     (void)suggested;
     tp_up *u = (tp_up *)h;
+    if (u->ssl) {
+        buf->base = (char *)u->worker->tls_in;
+        buf->len = sizeof u->worker->tls_in;
+        return;
+    }
     if (u->rpos == u->rlen) {
         u->rpos = u->rlen = 0;
     } else if (u->rpos > 0) {
@@ -170,8 +189,21 @@ void tp_up_pump_body(tp_exchange *ex) {
     }
     if (n == 0) return;
     u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
-    if (tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u) != 0)
-        up_fail(u, TP_UPSTREAM_RESET);
+    int r;
+    if (u->ssl) {
+        /* One TLS record for the head and the body that is here (up to a record's size). */
+        tp_buf *g = &w->up_scratch;
+        g->len = 0;
+        r = 0;
+        for (unsigned i = 0; i < n && r == 0; i++) {
+            if (tp_buf_append(g, bufs[i].base, bufs[i].len) != 0) r = -1;
+        }
+        if (r == 0 && g->len && SSL_write(u->ssl, g->data, (int)g->len) <= 0) r = -1;
+        if (r == 0) r = up_flush_tls(u);
+    } else {
+        r = tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u);
+    }
+    if (r != 0) up_fail(u, TP_UPSTREAM_RESET);
 }
 
 static int up_relay_once(tp_up *u);
@@ -371,11 +403,24 @@ static void up_process(tp_up *u) {
     up_relay(u);
 }
 
+static void up_handshake(tp_up *u);
+static ssize_t up_decrypt(tp_up *u);
+
 static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-    (void)buf;
     tp_up *u = (tp_up *)s;
     tp_worker *w = u->worker;
     if (u->state == TP_UP_CLOSING) return;
+    if (nread > 0 && u->ssl) {
+        BIO_write(u->rbio, buf->base, (int)nread);
+        if (u->state == TP_UP_HANDSHAKE) {
+            up_handshake(u);
+            tp_worker_flush_dirty(w);
+            return;
+        }
+        nread = up_decrypt(u);  /* plaintext now in rbuf; 0: only TLS records (e.g. tickets) */
+        if (nread == 0) { tp_worker_flush_dirty(w); return; }
+        if (nread > 0) u->rlen -= (size_t)nread;  /* counted again below */
+    }
     if (nread > 0) {
         u->rlen += (size_t)nread;
         u->bytes_in += (uint64_t)nread;
@@ -409,6 +454,43 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     tp_worker_flush_dirty(w);
 }
 
+/* Plaintext from the TLS engine into rbuf; returns bytes added, 0 for none, or UV_EOF
+ * (close_notify or a TLS failure) so the caller handles it like a closed socket. */
+static ssize_t up_decrypt(tp_up *u) {
+    size_t before = u->rlen;
+    for (;;) {
+        if (u->rpos > 0 && u->rpos == u->rlen) u->rpos = u->rlen = before = 0;
+        size_t space = TP_UPSTREAM_BUF - u->rlen;
+        if (space == 0) break;
+        int n = SSL_read(u->ssl, u->rbuf + u->rlen, (int)space);
+        if (n > 0) { u->rlen += (size_t)n; continue; }
+        int e = SSL_get_error(u->ssl, n);
+        if (e == SSL_ERROR_WANT_READ) break;
+        ERR_clear_error();
+        if (u->rlen > before) break;  /* hand out what came first; the EOF follows */
+        return UV_EOF;
+    }
+    return (ssize_t)(u->rlen - before);
+}
+
+/* One step of the client handshake; on completion the request goes out. */
+static void up_handshake(tp_up *u) {
+    int r = SSL_do_handshake(u->ssl);
+    if (up_flush_tls(u) != 0) { up_fail(u, TP_UPSTREAM_CONNECT_FAILED); return; }
+    if (r == 1) {
+        u->state = TP_UP_ACTIVE;
+        u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
+        if (u->ex) tp_conn_mark_dirty(u->ex->conn);
+        else tp_up_close(u);
+        return;
+    }
+    int e = SSL_get_error(u->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return;
+    ERR_clear_error();
+    /* Certificate refused or handshake failed: no HTTP byte was sent. */
+    up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
+}
+
 static void up_start_reading(tp_up *u) {
     if (u->reading) return;
     if (uv_read_start((uv_stream_t *)&u->tcp, up_alloc, up_read) == 0) u->reading = 1;
@@ -422,6 +504,15 @@ static void on_connect(uv_connect_t *req, int status) {
         up_fail(u, status == UV_ETIMEDOUT ? TP_UPSTREAM_CONNECT_TIMEOUT : TP_UPSTREAM_CONNECT_FAILED);
     } else if (!u->ex) {
         tp_up_close(u);
+    } else if (u->tls) {
+        u->ssl = tp_tls_client_ssl(u->tls, &u->rbio, &u->wbio);
+        if (!u->ssl) {
+            up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
+        } else {
+            u->state = TP_UP_HANDSHAKE;
+            up_start_reading(u);
+            up_handshake(u);
+        }
     } else {
         u->state = TP_UP_ACTIVE;
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
@@ -473,6 +564,10 @@ void tp_up_begin(tp_exchange *ex) {
     uv_tcp_nodelay(&u->tcp, 1);
     tp_list_insert(&w->ups, &u->link);
     attach(u, ex);
+    if (ex->target.tls) {
+        u->tls = ex->target.tls;
+        tp_tls_client_retain(u->tls);
+    }
     uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
     u->deadline_ns = tp_loop_ns(w) + (uint64_t)cto * 1000000ull;
     int r = uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect);
@@ -492,7 +587,8 @@ void tp_up_sweep(tp_up *u, uint64_t now) {
     if (u->state == TP_UP_CLOSING || u->paused || u->deadline_ns == 0 || now < u->deadline_ns) return;
     switch (u->state) {
     case TP_UP_IDLE: tp_up_close(u); break;
-    case TP_UP_CONNECTING: up_fail(u, TP_UPSTREAM_CONNECT_TIMEOUT); break;
+    case TP_UP_CONNECTING:
+    case TP_UP_HANDSHAKE: up_fail(u, TP_UPSTREAM_CONNECT_TIMEOUT); break;
     case TP_UP_ACTIVE:
         if (!u->head_done) up_fail(u, TP_UPSTREAM_TIMEOUT);
         else if (u->ex) {

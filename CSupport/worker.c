@@ -206,6 +206,7 @@ void tp_worker_join(tp_worker *w) {
     }
     free(w->pools);
     tp_buf_free(&w->scratch);
+    tp_buf_free(&w->up_scratch);
     free(w);
 }
 

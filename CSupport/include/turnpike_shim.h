@@ -274,6 +274,19 @@ tp_worker *tp_exchange_worker(const tp_exchange *ex);
 void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
                          const uint8_t *body, size_t body_len, int flags);
 
+/* TLS toward an upstream: trust store, the name to verify and send as SNI, an
+ * optional client certificate. Reference counted like tp_tls_ctx; a target holds a
+ * borrowed pointer that must stay valid while requests use it. */
+typedef struct tp_tls_client tp_tls_client;
+
+/* Any thread. ca_file NULL: the system's trust store. server_name: SNI and the name (or
+ * IP address) the certificate must match. chain/key NULL: no client certificate.
+ * NULL on failure with a message in err. */
+tp_tls_client *tp_tls_client_new(const char *ca_file, const char *server_name, const char *chain_pem_path,
+                                 const char *key_pem_path, char *err, size_t err_len);
+void tp_tls_client_retain(tp_tls_client *c);
+void tp_tls_client_release(tp_tls_client *c);
+
 /* Where to send a proxied request. */
 typedef struct {
     uint8_t addr[28];            /* a struct sockaddr_in or sockaddr_in6 */
@@ -281,6 +294,7 @@ typedef struct {
     uint32_t connect_timeout_ms;
     uint32_t timeout_ms;         /* to the response head, and between body reads */
     uint32_t max_idle;           /* idle connections kept for this endpoint */
+    tp_tls_client *tls;          /* NULL: plain HTTP */
 } tp_upstream_target;
 
 /* Fills target->addr from a numeric IPv4/IPv6 address. Returns 0 or -EINVAL. */
