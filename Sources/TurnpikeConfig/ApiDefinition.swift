@@ -82,18 +82,23 @@ public enum IntegrationType: String, Sendable, Equatable, CaseIterable {
     case httpProxy = "HTTP_PROXY"
 }
 
-/// A parsed `http://` integration URI: where to connect, and the request target to send.
+/// A parsed `http://` or `https://` integration URI: where to connect, and the request target to send.
 public struct IntegrationURI: Sendable, Equatable {
     /// As written in the file.
     public let text: String
     public let upstream: Upstream
     /// Path and query after the authority ("" when the URI has none), with its variables.
     public let pathAndQuery: [URIPart]
+    /// An `https://` URI: the upstream speaks TLS. For `.targetGroup` the group is HTTPS and its `tls` says how
+    /// to verify it; for `.endpoint` the certificate is verified against the system trust store for the endpoint's
+    /// host (a numeric IP: its subjectAltName must hold that IP; no SNI is sent). Never true for `.stageDependent`.
+    public let isHTTPS: Bool
 
-    public init(text: String, upstream: Upstream, pathAndQuery: [URIPart]) {
+    public init(text: String, upstream: Upstream, pathAndQuery: [URIPart], isHTTPS: Bool = false) {
         self.text = text
         self.upstream = upstream
         self.pathAndQuery = pathAndQuery
+        self.isHTTPS = isHTTPS
     }
 }
 
@@ -101,7 +106,7 @@ public struct IntegrationURI: Sendable, Equatable {
 public enum Upstream: Sendable, Equatable {
     /// A target group, named by the URI's host.
     case targetGroup(String)
-    /// A fixed `host:port`.
+    /// A fixed `host:port` (port 80 by default, 443 with `https://`).
     case endpoint(Endpoint)
     /// A `host:port` known only per stage, built from stage variables and literal text.
     case stageDependent([URIPart])

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigParser {
-    func integrations(_ api: ObjectReader, targetGroupNames: Set<String>) -> [Integration] {
+    func integrations(_ api: ObjectReader, targetGroupNames: TargetGroupNames) -> [Integration] {
         var names = UniqueNames()
         var integrations: [Integration] = []
         for (path, node) in api.list("integrations") {

@@ -54,9 +54,9 @@ extension ConfigParser {
         return (certificate, truststorePath)
     }
 
-    /// `certificate: { chain: PATH, key: PATH }` of `parent`; nil when absent or invalid.
-    private func tlsCertificate(_ parent: ObjectReader) -> TLSCertificate? {
-        guard let fields = parent.object("certificate", keys: ["chain", "key"]) else { return nil }
+    /// `certificate: { chain: PATH, key: PATH }` (or another `key`) of `parent`; nil when absent or invalid.
+    func tlsCertificate(_ parent: ObjectReader, key: String = "certificate") -> TLSCertificate? {
+        guard let fields = parent.object(key, keys: ["chain", "key"]) else { return nil }
         let chain = fields.requiredString("chain").flatMap { readableFile($0, fields.path.key("chain"), fields.node("chain")) }
         let key = fields.requiredString("key").flatMap { readableFile($0, fields.path.key("key"), fields.node("key")) }
         guard let chain, let key else { return nil }
@@ -103,7 +103,7 @@ extension ConfigParser {
 
     /// A local file (a `file://` prefix is allowed) made absolute against the config file's folder,
     /// which must exist and be readable now; nil (with an issue naming the path) otherwise.
-    private func readableFile(_ text: String, _ path: ConfigPath, _ node: Node?) -> String? {
+    func readableFile(_ text: String, _ path: ConfigPath, _ node: Node?) -> String? {
         let plain = text.hasPrefix("file://") ? String(text.dropFirst("file://".count)) : text
         guard !plain.isEmpty, !plain.hasSuffix("/") else {
             log.add(path, at: node?.mark, "expected a file path, got \"\(text)\"")

@@ -18,7 +18,7 @@ struct ConfigParser {
         ) else { return nil }
         let targetGroups = self.targetGroups(top)
         let (authorizers, authorizerTypes) = self.authorizers(top)
-        let apis = self.apis(top, targetGroupNames: Set(targetGroups.map(\.name)), authorizerTypes: authorizerTypes)
+        let apis = self.apis(top, targetGroupNames: TargetGroupNames(targetGroups), authorizerTypes: authorizerTypes)
         let apiKeys = self.apiKeys(top)
         let domainNames = self.domainNames(top, apis: apis)
         return GatewayConfig(
@@ -183,7 +183,7 @@ struct ConfigParser {
         for (path, node) in top.list("targetGroups") {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "endpoints", "loadBalancing", "healthCheck", "maxConnectionsPerEndpoint",
-                "maxIdleConnectionsPerEndpoint", "connectTimeoutMillis", "passiveEjection",
+                "maxIdleConnectionsPerEndpoint", "connectTimeoutMillis", "passiveEjection", "protocol", "tls",
             ]) else { continue }
             let name = fields.requiredString("name") ?? ""
             if let nameNode = fields.node("name"), !name.isEmpty {
@@ -210,6 +210,8 @@ struct ConfigParser {
                     log.add(endpointPath, at: endpointNode, "invalid endpoint \(error.message)")
                 }
             }
+            let protocolType: ListenerProtocol = fields.choice("protocol", default: .http)
+            let tls = upstreamTLS(fields, isHTTPS: protocolType == .https)
             groups.append(TargetGroup(
                 name: name,
                 endpoints: endpoints,
@@ -222,7 +224,9 @@ struct ConfigParser {
                     PassiveEjection(
                         consecutiveFailures: $0.int("consecutiveFailures", default: 5, in: 1...Int.max),
                         ejectionSeconds: $0.int("ejectionSeconds", default: 30, in: 1...Int.max))
-                }
+                },
+                isHTTPS: protocolType == .https,
+                tls: tls
             ))
         }
         return groups

@@ -1,14 +1,25 @@
-/// Parses HTTP_PROXY integration URIs: `http://HOST[:PORT][/path]` where HOST names a
-/// target group or is numeric, and `{param}` / `${stageVariables.x}` may appear.
+/// The target group names integration URIs may use, and which of them are HTTPS (`protocol: HTTPS`).
+struct TargetGroupNames {
+    let all: Set<String>
+    let https: Set<String>
+
+    init(_ groups: [TargetGroup]) {
+        all = Set(groups.map(\.name))
+        https = Set(groups.filter(\.isHTTPS).map(\.name))
+    }
+}
+
+/// Parses HTTP_PROXY integration URIs: `http://HOST[:PORT][/path]` or `https://HOST[:PORT][/path]` where HOST
+/// names a target group (of the same protocol) or is numeric, and `{param}` / `${stageVariables.x}` may appear.
 enum IntegrationURISyntax {
-    static func parse(_ text: String, targetGroups: Set<String>) -> Result<IntegrationURI, SyntaxError> {
-        if text.lowercased().hasPrefix("https://") {
-            return .failure(SyntaxError("https:// integration URIs are not supported yet"))
+    static func parse(_ text: String, targetGroups: TargetGroupNames) -> Result<IntegrationURI, SyntaxError> {
+        let lowercased = text.lowercased()
+        let isHTTPS = lowercased.hasPrefix("https://")
+        guard isHTTPS || lowercased.hasPrefix("http://") else {
+            return .failure(SyntaxError("expected an http:// or https:// URL, got \"\(text)\""))
         }
-        guard text.lowercased().hasPrefix("http://") else {
-            return .failure(SyntaxError("expected an http:// URL, got \"\(text)\""))
-        }
-        let rest = text.dropFirst("http://".count)
+        let scheme = isHTTPS ? "https://" : "http://"
+        let rest = text.dropFirst(scheme.count)
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = String(rest[..<authorityEnd])
         let pathAndQuery: [URIPart]
@@ -19,21 +30,39 @@ enum IntegrationURISyntax {
         guard !authority.isEmpty else { return .failure(SyntaxError("\"\(text)\" has no host")) }
         let upstream: Upstream
         if authority.contains("${") {
+            if isHTTPS {
+                return .failure(SyntaxError(
+                    "https:// integration URIs with stage variables in the host are not supported yet"
+                        + " (name an HTTPS target group, or write a fixed HOST:PORT)"))
+            }
             switch parts(authority, allowPathParameters: false) {
             case let .success(parsed): upstream = .stageDependent(parsed)
             case let .failure(error): return .failure(error)
             }
-        } else if targetGroups.contains(authority) {
+        } else if targetGroups.all.contains(authority) {
+            let groupIsHTTPS = targetGroups.https.contains(authority)
+            if groupIsHTTPS, !isHTTPS {
+                return .failure(SyntaxError(
+                    "target group \"\(authority)\" is HTTPS (protocol: HTTPS); write https://\(authority)\(rest[authorityEnd...])"))
+            }
+            if isHTTPS, !groupIsHTTPS {
+                return .failure(SyntaxError(
+                    "target group \"\(authority)\" is HTTP; write http://\(authority)\(rest[authorityEnd...]),"
+                        + " or give the group protocol: HTTPS"))
+            }
             upstream = .targetGroup(authority)
         } else {
-            switch AddressSyntax.endpoint(authority, defaultPort: 80) {
+            switch AddressSyntax.endpoint(authority, defaultPort: isHTTPS ? 443 : 80) {
             case let .success(endpoint): upstream = .endpoint(endpoint)
             case .failure:
+                let hint = isHTTPS
+                    ? " (to verify an upstream by DNS name, declare a target group with protocol: HTTPS and tls: { serverName: NAME })"
+                    : ""
                 return .failure(SyntaxError(
-                    "host \"\(authority)\" names no target group and is not a numeric HOST:PORT"))
+                    "host \"\(authority)\" names no target group and is not a numeric HOST:PORT" + hint))
             }
         }
-        return .success(IntegrationURI(text: text, upstream: upstream, pathAndQuery: pathAndQuery))
+        return .success(IntegrationURI(text: text, upstream: upstream, pathAndQuery: pathAndQuery, isHTTPS: isHTTPS))
     }
 
     private static func parts(_ text: String, allowPathParameters: Bool) -> Result<[URIPart], SyntaxError> {

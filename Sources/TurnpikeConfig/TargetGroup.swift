@@ -8,11 +8,16 @@ public struct TargetGroup: Sendable, Equatable {
     public let maxIdleConnectionsPerEndpoint: Int
     public let connectTimeoutMillis: Int
     public let passiveEjection: PassiveEjection?
+    /// `protocol: HTTPS` (extension): the gateway speaks TLS to the endpoints (health checks included).
+    public let isHTTPS: Bool
+    /// HTTPS only: how the endpoints' certificates are verified and what the gateway presents;
+    /// nil on an HTTPS group means `UpstreamTLS()` (the system trust store, SNI = the endpoint's host, no client certificate).
+    public let tls: UpstreamTLS?
 
     public init(
         name: String, endpoints: [Endpoint], loadBalancing: LoadBalancing, healthCheck: HealthCheck?,
         maxConnectionsPerEndpoint: Int, maxIdleConnectionsPerEndpoint: Int,
-        connectTimeoutMillis: Int, passiveEjection: PassiveEjection?
+        connectTimeoutMillis: Int, passiveEjection: PassiveEjection?, isHTTPS: Bool = false, tls: UpstreamTLS? = nil
     ) {
         self.name = name
         self.endpoints = endpoints
@@ -22,6 +27,27 @@ public struct TargetGroup: Sendable, Equatable {
         self.maxIdleConnectionsPerEndpoint = maxIdleConnectionsPerEndpoint
         self.connectTimeoutMillis = connectTimeoutMillis
         self.passiveEjection = passiveEjection
+        self.isHTTPS = isHTTPS
+        self.tls = tls
+    }
+}
+
+/// How the gateway connects to an HTTPS target group (extension): TLS 1.2 or 1.3, the peer's certificate
+/// always verified (chain and name), SNI sent when the name is a DNS name.
+public struct UpstreamTLS: Sendable, Equatable {
+    /// Absolute path of the PEM bundle of CA certificates the endpoints' certificates must chain to;
+    /// nil means the system's trust store.
+    public let caBundlePath: String?
+    /// Lowercased DNS name sent as SNI and that the certificate must match; nil means each endpoint's
+    /// host (a numeric IP: no SNI is sent, and the certificate needs that IP in its subjectAltName).
+    public let serverName: String?
+    /// Presented when an endpoint asks for a client certificate (upstream mutual TLS); nil presents none.
+    public let clientCertificate: TLSCertificate?
+
+    public init(caBundlePath: String? = nil, serverName: String? = nil, clientCertificate: TLSCertificate? = nil) {
+        self.caBundlePath = caBundlePath
+        self.serverName = serverName
+        self.clientCertificate = clientCertificate
     }
 }
 

@@ -9,15 +9,18 @@ public final class EndpointState: Sendable {
     /// The shim's pool key.
     public let id: UInt32
     public let endpoint: Endpoint
+    /// Spoken to over TLS (its pooled connections are TLS ones).
+    public let secure: Bool
     /// Set by active health checks.
     private let healthy = ManagedAtomic<Bool>(true)
     /// Passive ejection: not used until this monotonic time (ns).
     private let ejectedUntil = ManagedAtomic<UInt64>(0)
     private let consecutiveFailures = ManagedAtomic<Int>(0)
 
-    init(id: UInt32, endpoint: Endpoint) {
+    init(id: UInt32, endpoint: Endpoint, secure: Bool) {
         self.id = id
         self.endpoint = endpoint
+        self.secure = secure
     }
 
     @inline(__always)
@@ -61,15 +64,23 @@ public final class EndpointState: Sendable {
 /// Hands out one EndpointState per address for the life of the process. Used only at
 /// config load, never on the request path.
 public final class EndpointRegistry: Sendable {
-    private let states = Mutex<[Endpoint: EndpointState]>([:])
+    private struct Key: Hashable {
+        var endpoint: Endpoint
+        var secure: Bool
+    }
+
+    private let states = Mutex<[Key: EndpointState]>([:])
 
     public init() {}
 
-    public func state(for endpoint: Endpoint) -> EndpointState {
+    /// The same address over TLS and in the clear are two endpoints: their pooled
+    /// connections must never mix.
+    public func state(for endpoint: Endpoint, secure: Bool = false) -> EndpointState {
         states.withLock { states in
-            if let s = states[endpoint] { return s }
-            let s = EndpointState(id: UInt32(states.count), endpoint: endpoint)
-            states[endpoint] = s
+            let key = Key(endpoint: endpoint, secure: secure)
+            if let s = states[key] { return s }
+            let s = EndpointState(id: UInt32(states.count), endpoint: endpoint, secure: secure)
+            states[key] = s
             return s
         }
     }

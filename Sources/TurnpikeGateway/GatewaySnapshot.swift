@@ -36,11 +36,11 @@ public final class GatewaySnapshot: Sendable {
             groups.append(CompiledTargetGroup(group: group, registry: registry))
         }
         // A fixed host:port in an integration URI is a target group of one endpoint.
-        func fixedGroup(_ endpoint: Endpoint) -> Int {
-            let name = "\(endpoint.host):\(endpoint.port)"
+        func fixedGroup(_ endpoint: Endpoint, _ https: Bool) -> Int {
+            let name = "\(https ? "https://" : "")\(endpoint.host):\(endpoint.port)"
             if let i = groupIndex[name] { return i }
             groupIndex[name] = groups.count
-            groups.append(CompiledTargetGroup(fixed: endpoint, name: name, registry: registry))
+            groups.append(CompiledTargetGroup(fixed: endpoint, name: name, https: https, registry: registry))
             return groups.count - 1
         }
 
@@ -188,7 +188,7 @@ public final class StageVariant: Sendable {
     init(
         api: ApiDefinition, stage: Stage, deploymentId: String?, routes apiRoutes: [Route],
         integrations: [Integration], variables: [String: String], cached: Bool, config: GatewayConfig,
-        stateRegistry: SharedStateRegistry, groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
+        stateRegistry: SharedStateRegistry, groupIndex: [String: Int], fixedGroup: (Endpoint, Bool) -> Int
     ) throws(SnapshotError) {
         self.deploymentId = deploymentId
         self.variables = variables
@@ -366,10 +366,13 @@ public final class CompiledTargetGroup: Sendable {
     public let maxConnectionsPerEndpoint: Int
     public let maxIdle: UInt32
     public let connectTimeoutMillis: UInt32
+    /// TLS toward the endpoints; nil: plain HTTP.
+    public let tls: UpstreamTLS?
 
     init(group: TargetGroup, registry: EndpointRegistry) {
         name = group.name
-        endpoints = group.endpoints.map { registry.state(for: $0) }
+        endpoints = group.endpoints.map { registry.state(for: $0, secure: group.isHTTPS) }
+        tls = group.isHTTPS ? (group.tls ?? UpstreamTLS()) : nil
         loadBalancing = group.loadBalancing
         healthCheck = group.healthCheck
         passiveEjection = group.passiveEjection
@@ -378,9 +381,10 @@ public final class CompiledTargetGroup: Sendable {
         connectTimeoutMillis = UInt32(group.connectTimeoutMillis)
     }
 
-    init(fixed endpoint: Endpoint, name: String, registry: EndpointRegistry) {
+    init(fixed endpoint: Endpoint, name: String, https: Bool, registry: EndpointRegistry) {
         self.name = name
-        endpoints = [registry.state(for: endpoint)]
+        endpoints = [registry.state(for: endpoint, secure: https)]
+        tls = https ? UpstreamTLS() : nil
         loadBalancing = .roundRobin
         healthCheck = nil
         passiveEjection = nil
@@ -417,7 +421,7 @@ public final class StageIntegration: Sendable {
 
     init(
         integration: Integration, stageName: String, variables: [String: String], routeTable: RouteTable,
-        groupIndex: [String: Int], fixedGroup: (Endpoint) -> Int
+        groupIndex: [String: Int], fixedGroup: (Endpoint, Bool) -> Int
     ) throws(SnapshotError) {
         name = integration.name
         func stageVariable(_ n: String) throws(SnapshotError) -> String {
@@ -434,7 +438,7 @@ public final class StageIntegration: Sendable {
             targetGroup = i
             hostHeader = Array(g.utf8)
         case .endpoint(let e):
-            targetGroup = fixedGroup(e)
+            targetGroup = fixedGroup(e, integration.uri.isHTTPS)
             hostHeader = Array((e.host.contains(":") ? "[\(e.host)]:\(e.port)" : "\(e.host):\(e.port)").utf8)
         case .stageDependent(let parts):
             var text = ""
@@ -448,7 +452,7 @@ public final class StageIntegration: Sendable {
             if let i = groupIndex[text] {
                 targetGroup = i
             } else if let e = Self.parseEndpoint(text) {
-                targetGroup = fixedGroup(e)
+                targetGroup = fixedGroup(e, false)
             } else {
                 throw SnapshotError(message: "integration \(integration.name): stage \(stageName) resolves the host to \"\(text)\", which is neither a target group nor host:port")
             }

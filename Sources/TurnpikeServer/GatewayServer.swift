@@ -25,6 +25,9 @@ public final class GatewayServer: @unchecked Sendable {
     private let reloadLock = Mutex<Void>(())
     private let generation = Mutex<Int>(1)
     private(set) var accessLog: AccessLogSink?
+    /// Upstream TLS clients by what they were built from; built off the loops at start and
+    /// on reload, kept while the process runs (a handful at most).
+    private let upstreamTLS = Mutex<[String: UpstreamTLSClient]>([:])
     private let listeners: [Listener]
 
     /// Loads and validates the configuration; throws with every problem found.
@@ -69,6 +72,7 @@ public final class GatewayServer: @unchecked Sendable {
         options.upstream_idle_timeout_ms = UInt32(settings.upstreamIdleTimeoutSeconds * 1000)
 
         let tls = try TLSContext.buildAll(snapshot.config)
+        try prepareUpstreamTLS(snapshot)
         for i in 0..<workerCount {
             let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
             var mine: [(index: Int, listener: Listener)] = []
@@ -132,6 +136,7 @@ public final class GatewayServer: @unchecked Sendable {
             let tls: [Int: TLSContext]
             do throws(ServerError) {
                 tls = try TLSContext.buildAll(config)
+                try prepareUpstreamTLS(snapshot)
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
@@ -158,6 +163,26 @@ public final class GatewayServer: @unchecked Sendable {
             return nil
         }, box)
         pthread_detach(thread)
+    }
+
+    /// Builds the TLS clients a configuration's HTTPS target groups need; throws when a CA
+    /// bundle or client certificate does not load.
+    func prepareUpstreamTLS(_ snapshot: GatewaySnapshot) throws(ServerError) {
+        for group in snapshot.targetGroups {
+            guard let spec = group.tls else { continue }
+            for e in group.endpoints {
+                let key = UpstreamTLSClient.key(spec, host: e.endpoint.host)
+                if upstreamTLS.withLock({ $0[key] }) != nil { continue }
+                let client = try UpstreamTLSClient(spec, host: e.endpoint.host)
+                upstreamTLS.withLock { $0[key] = $0[key] ?? client }
+            }
+        }
+    }
+
+    /// Loop thread: the client built by prepareUpstreamTLS (a lookup under a short lock,
+    /// once per group and endpoint per snapshot).
+    func upstreamTLSClient(_ spec: UpstreamTLS, host: String) -> UpstreamTLSClient? {
+        upstreamTLS.withLock { $0[UpstreamTLSClient.key(spec, host: host)] }
     }
 
     func worker(_ index: Int) -> WorkerRuntime? {

@@ -10,6 +10,7 @@ final class HealthChecker: @unchecked Sendable {
     private struct Probe {
         var endpoint: EndpointState
         var check: HealthCheck
+        var tls: UpstreamTLS?
         var request: [UInt8]
         var nextDueNs: UInt64 = 0
         var successes = 0
@@ -31,7 +32,7 @@ final class HealthChecker: @unchecked Sendable {
             for endpoint in group.endpoints where seen.insert(endpoint.id).inserted {
                 let host = endpoint.endpoint.host.contains(":") ? "[\(endpoint.endpoint.host)]" : endpoint.endpoint.host
                 let request = Array("GET \(check.path) HTTP/1.1\r\nhost: \(host):\(endpoint.endpoint.port)\r\nuser-agent: turnpike-health-check\r\nconnection: close\r\n\r\n".utf8)
-                var probe = Probe(endpoint: endpoint, check: check, request: request)
+                var probe = Probe(endpoint: endpoint, check: check, tls: group.tls, request: request)
                 if let prior = old[endpoint.id] {
                     probe.successes = prior.successes
                     probe.failures = prior.failures
@@ -53,6 +54,9 @@ final class HealthChecker: @unchecked Sendable {
             var target = tp_upstream_target()
             _ = tp_target_set_addr(&target, probes[i].endpoint.endpoint.host, UInt16(probes[i].endpoint.endpoint.port))
             target.timeout_ms = UInt32(probes[i].check.timeoutSeconds * 1000)
+            if let spec = probes[i].tls {
+                target.tls = server.upstreamTLSClient(spec, host: probes[i].endpoint.endpoint.host)?.pointer
+            }
             let token = generation << 32 | UInt64(i)
             probes[i].request.withUnsafeBufferPointer {
                 tp_worker_probe(worker, &target, $0.baseAddress, $0.count, token)

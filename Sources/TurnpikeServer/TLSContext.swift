@@ -44,3 +44,23 @@ final class TLSContext: @unchecked Sendable {
         return out
     }
 }
+
+/// TLS toward one upstream host: trust store, server name, client certificate.
+final class UpstreamTLSClient: @unchecked Sendable {
+    let pointer: OpaquePointer
+
+    init(_ spec: UpstreamTLS, host: String) throws(ServerError) {
+        var err = [CChar](repeating: 0, count: 512)
+        guard let p = tp_tls_client_new(
+            spec.caBundlePath, spec.serverName ?? host, spec.clientCertificate?.chainPath,
+            spec.clientCertificate?.keyPath, &err, err.count)
+        else { throw ServerError("upstream TLS for \(spec.serverName ?? host): \(String(cString: err))") }
+        pointer = p
+    }
+
+    deinit { tp_tls_client_release(pointer) }
+
+    static func key(_ spec: UpstreamTLS, host: String) -> String {
+        "\(spec.caBundlePath ?? "-")|\(spec.serverName ?? host)|\(spec.clientCertificate?.chainPath ?? "-")|\(spec.clientCertificate?.keyPath ?? "-")"
+    }
+}

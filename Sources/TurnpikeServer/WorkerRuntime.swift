@@ -101,6 +101,7 @@ final class WorkerRuntime: @unchecked Sendable {
             switch message {
             case .adopt(let s):
                 snapshot = s
+                tlsClients.removeAll()
                 health?.adopt(s)
             case .drain(let timeout):
                 if let worker { tp_worker_drain(worker, timeout) }
@@ -184,7 +185,8 @@ final class WorkerRuntime: @unchecked Sendable {
             exchanges[slot].resolution = resolution
             let stageCache = snapshot.apis[resolution.apiIndex].stages[resolution.stageIndex].cache
             respondCached(ex, cached, requestId: requestId, statusHeader: stageCache?.statusHeader,
-                          extra: pipeline.corsHeaders + pipeline.responseHeaders)
+                          extra: pipeline.corsHeaders + pipeline.responseHeaders
+                              + (deploymentHeader(snapshot, resolution) ?? []))
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
             exchanges[slot].endpoint = plan.endpoint
@@ -196,6 +198,8 @@ final class WorkerRuntime: @unchecked Sendable {
             if let deployment = deploymentHeader(snapshot, plan.resolution) {
                 exchanges[slot].responseExtras.append(contentsOf: deployment)
             }
+            // e.g. the cache-control warning for an unauthorized max-age=0 that missed
+            exchanges[slot].responseExtras.append(contentsOf: pipeline.responseHeaders)
             var target = upstreamTarget(plan.endpoint, group: snapshot.targetGroups[plan.targetGroup])
             target.timeout_ms = plan.timeoutMillis
             if case .wait = plan.cache {
@@ -567,6 +571,18 @@ final class WorkerRuntime: @unchecked Sendable {
         return snapshot.route(r).integration.timeoutMillis
     }
 
+    /// The TLS client for an HTTPS endpoint of a group, built off the loops by the server.
+    private var tlsClients: [ObjectIdentifier: [UInt32: OpaquePointer]] = [:]
+
+    private func tlsClient(_ endpoint: EndpointState, group: CompiledTargetGroup) -> OpaquePointer? {
+        guard let spec = group.tls else { return nil }
+        let g = ObjectIdentifier(group)
+        if let p = tlsClients[g]?[endpoint.id] { return p }
+        guard let client = server.upstreamTLSClient(spec, host: endpoint.endpoint.host) else { return nil }
+        tlsClients[g, default: [:]][endpoint.id] = client.pointer
+        return client.pointer
+    }
+
     private func upstreamTarget(_ endpoint: EndpointState, group: CompiledTargetGroup) -> tp_upstream_target {
         let id = Int(endpoint.id)
         if id >= targets.count {
@@ -583,6 +599,7 @@ final class WorkerRuntime: @unchecked Sendable {
         var t = targets[id]
         t.connect_timeout_ms = group.connectTimeoutMillis
         t.max_idle = group.maxIdle
+        t.tls = endpoint.secure ? tlsClient(endpoint, group: group) : nil
         return t
     }
 }

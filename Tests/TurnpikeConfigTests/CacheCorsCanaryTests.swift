@@ -183,7 +183,7 @@ final class CacheCorsCanaryTests: XCTestCase {
             #"t.yaml:20:48: apis[0].deployments[2].routes[0].target: names no integration of this deployment: "nowhere" (the deployment has no integrations)"#,
             #"t.yaml:21:9: apis[0].deployments[2].stages: unknown key "stages" (expected one of: deploymentId, description, routes, integrations)"#,
             #"t.yaml:22:23: apis[0].deployments[3].deploymentId: duplicate deployment id "d1" (first used at line 18)"#,
-            #"t.yaml:23:80: apis[0].deployments[3].integrations[0].integrationUri: expected an http:// URL, got "ftp://x""#,
+            #"t.yaml:23:80: apis[0].deployments[3].integrations[0].integrationUri: expected an http:// or https:// URL, got "ftp://x""#,
             #"t.yaml:24:65: apis[0].deployments[3].routes[1].routeKey: duplicate route key "GET /a" (first used at line 24)"#,
             #"t.yaml:25:23: apis[0].deployments[4].deploymentId: must not be empty"#,
             #"t.yaml:27:48: apis[0].deployments[5].routes[0].target: names no integration of deployment "d2": "a" (the deployment has no integrations)"#,

@@ -207,9 +207,11 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(issueLines(yaml), [
             #"t.yaml:9:25: apis[0].integrations[0].integrationUri: host "users" names no target group and is not a numeric HOST:PORT"#,
         ])
-        let https = minimalConfig.replacingOccurrences(of: "http://127.0.0.1:9001/{proxy}", with: "https://127.0.0.1/{proxy}")
+        // A fixed https:// endpoint is accepted (see UpstreamTLSConfigTests); one known per stage only is not yet.
+        let https = minimalConfig.replacingOccurrences(
+            of: "http://127.0.0.1:9001/{proxy}", with: "https://${stageVariables.host}/{proxy}")
         XCTAssertEqual(issueLines(https), [
-            #"t.yaml:9:25: apis[0].integrations[0].integrationUri: https:// integration URIs are not supported yet"#,
+            #"t.yaml:9:25: apis[0].integrations[0].integrationUri: https:// integration URIs with stage variables in the host are not supported yet (name an HTTPS target group, or write a fixed HOST:PORT)"#,
         ])
     }
 
