@@ -251,6 +251,9 @@ void tp_conn_progress(tp_conn *c) {
             size_t avail = c->rlen - c->rpos;
             if (avail == 0) {
                 if (w->draining || c->peer_eof) { tp_conn_close(c); return; }
+                /* A TLS handshake keeps the deadline it got at accept: bytes that trickle
+                 * in must not extend it (slowloris). */
+                if (c->ssl && !c->tls_ready) { ensure_reading(c); return; }
                 c->deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.keepalive_timeout_ms * 1000000ull;
                 ensure_reading(c);
                 return;

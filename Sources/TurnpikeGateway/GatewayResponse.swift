@@ -11,6 +11,8 @@ public enum GatewayResponse: Error, Sendable, Equatable {
     case unauthorized
     case tooManyRequests
     case limitExceeded
+    /// 421: a mutual-TLS domain asked for over a connection not made (and verified) for it.
+    case misdirected
 
     public var status: Int {
         switch self {
@@ -24,6 +26,7 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .internalError: 500
         case .unauthorized: 401
         case .tooManyRequests, .limitExceeded: 429
+        case .misdirected: 421
         }
     }
 
@@ -39,6 +42,7 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .internalError: "Internal Server Error"
         case .unauthorized: "Unauthorized"
         case .tooManyRequests, .limitExceeded: "Too Many Requests"
+        case .misdirected: "Misdirected Request"
         }
     }
 
@@ -57,6 +61,7 @@ public enum GatewayResponse: Error, Sendable, Equatable {
         case .unauthorized: "Unauthorized"
         case .tooManyRequests: "Too Many Requests"
         case .limitExceeded: "Limit Exceeded"
+        case .misdirected: "Misdirected Request"
         }
     }
 
@@ -75,6 +80,7 @@ public struct GatewayResponseTable: Sendable {
     private static let all: [GatewayResponse] = [
         .notFound, .forbidden, .requestTooLarge, .badGateway, .serviceUnavailable,
         .integrationTimeout, .badRequest, .internalError, .unauthorized, .tooManyRequests, .limitExceeded,
+        .misdirected,
     ]
 
     private static func index(of response: GatewayResponse) -> Int {
@@ -90,6 +96,7 @@ public struct GatewayResponseTable: Sendable {
         case .unauthorized: 8
         case .tooManyRequests: 9
         case .limitExceeded: 10
+        case .misdirected: 11
         }
     }
 

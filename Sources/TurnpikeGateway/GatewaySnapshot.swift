@@ -17,6 +17,10 @@ public final class GatewaySnapshot: Sendable {
     public let responses = GatewayResponseTable()
     public let maxBodyBytes: Int64
     public let access: AccessControl
+    /// Lower-cased names of domains with mutual TLS (a `*.` wildcard kept as written):
+    /// they are served only over a connection whose SNI named them and whose client
+    /// certificate was verified.
+    public let mutualTLSDomains: [Int: [UInt8]]
 
     public init(
         config: GatewayConfig, registry: EndpointRegistry, generation: Int,
@@ -126,6 +130,11 @@ public final class GatewaySnapshot: Sendable {
             }
         }
         self.selectors = selectors
+        var mtls: [Int: [UInt8]] = [:]
+        for (i, d) in config.domainNames.enumerated() where d.truststorePath != nil {
+            mtls[i] = Array(d.name.lowercased().utf8)
+        }
+        mutualTLSDomains = mtls
     }
 
     /// What a resolved request is served by.

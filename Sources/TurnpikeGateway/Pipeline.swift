@@ -188,6 +188,11 @@ public enum ResolvePhase {
         case .noApi, .noStage: return .failure(.notFound)
         case .noMapping: return .failure(.forbidden)
         }
+        if let domain = selected.domainIndex, let name = snapshot.mutualTLSDomains[domain],
+           !connectionServes(name, request)
+        {
+            return .failure(.misdirected)
+        }
         let stage = snapshot.apis[selected.apiIndex].stages[selected.stageIndex]
         var variant = stage.main
         var canary = false
@@ -206,6 +211,20 @@ public enum ResolvePhase {
 }
 
 extension ResolvePhase {
+    /// Whether the TLS connection was made for (and verified by) a mutual-TLS domain:
+    /// its SNI names the domain (or matches its wildcard) and a client certificate passed.
+    static func connectionServes(_ domain: [UInt8], _ request: RequestHead) -> Bool {
+        guard request.isTLS, !request.clientCertSubject.isEmpty, !request.tlsServerName.isEmpty else { return false }
+        let sni = request.tlsServerName
+        if domain.count > 2 && domain[0] == UInt8(ascii: "*") && domain[1] == UInt8(ascii: ".") {
+            // One label, as the certificate match: "x.example.com" for "*.example.com".
+            guard let dot = sni.firstIndex(of: UInt8(ascii: ".")), dot > 0 else { return false }
+            let rest = UnsafeRawBufferPointer(rebasing: sni[dot...])
+            return ASCII.equalsLowercased(rest, Array(domain[1...]))
+        }
+        return ASCII.equalsLowercased(sni, domain)
+    }
+
     /// The CORS policy of the API the host and path select, when no route matched.
     static func corsPolicy(request: RequestHead, snapshot: GatewaySnapshot) -> CorsPolicy? {
         guard case .selected(let s) = snapshot.selectors[request.listenerIndex].select(host: request.host, path: request.path)

@@ -27,6 +27,8 @@ public struct RequestHead {
     public var listenerIndex: Int
     /// The connection is TLS.
     public var isTLS: Bool = false
+    /// The server name the TLS client asked for (SNI); empty when none.
+    public var tlsServerName: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The subject of a verified client certificate (mutual TLS), RFC 2253; empty when none.
     public var clientCertSubject: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
 

@@ -138,6 +138,8 @@ final class WorkerRuntime: @unchecked Sendable {
             localPort: info.pointee.local_port, listenerIndex: listenerIndex)
         if info.pointee.tls != 0 {
             request.isTLS = true
+            let sni = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.tls_server_name)!)
+            request.tlsServerName = UnsafeRawBufferPointer(start: sni, count: strlen(sni.assumingMemoryBound(to: CChar.self)))
             if info.pointee.tls_client_verified != 0 {
                 let subject = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.tls_client_subject)!)
                 request.clientCertSubject = UnsafeRawBufferPointer(

@@ -1,6 +1,7 @@
 """TLS termination on an HTTPS listener: certificates by SNI (exact, wildcard, default), unknown
-names, mutual TLS, protocol versions, ALPN, keep-alive and large bodies through TLS,
-certificate reload, and clients that do not speak TLS.
+names, mutual TLS (and that its domain is out of reach without it), protocol versions, ALPN,
+keep-alive and large bodies through TLS, certificate reload, and clients that do not speak TLS
+or stall the handshake.
 
 Every certificate is made at test time with the openssl CLI (tls_certs.py) under pytest's
 tmp folders; nothing secret is committed. Real clients: curl (--http1.1, --http2),
@@ -17,8 +18,8 @@ The gateway under test serves these names on one HTTPS listener (`defaultApi: ma
 """
 
 import hashlib
-import json
 import http.client
+import json
 import os
 import re
 import signal
@@ -30,6 +31,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import free_port
 from helpers import TIMEOUT, api, config, curl, header_values, integration, wait_until
 from tls_certs import CertMaker, subject_of
 
@@ -134,10 +136,13 @@ def curl_subject(stderr):
 
 
 def s_client(port, pki, *args, servername=None, send=b""):
-    """openssl s_client to 127.0.0.1:port; `send` goes out after the handshake and the output
-    is read until the server closes. Returns (exit code, output, peer subject or None, protocol or None)."""
+    """openssl s_client to 127.0.0.1:port. Without `send` it hangs up right after the handshake; with
+    it, `send` goes out after the handshake and the output is read until the server closes.
+    Returns (exit code, output, peer subject or None, protocol or None)."""
     cmd = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-CAfile", str(pki.ca.pem),
-           "-nameopt", "RFC2253", "-ign_eof"]
+           "-nameopt", "RFC2253"]
+    if send:
+        cmd.append("-ign_eof")
     cmd += ["-servername", servername] if servername else ["-noservername"]
     cmd += list(args)
     out = subprocess.run(cmd, input=send, capture_output=True, timeout=TIMEOUT)
@@ -346,6 +351,28 @@ def test_mtls_domain_cannot_be_reached_through_a_connection_made_for_another_nam
                              "https://127.0.0.1:%d/echo/bypass-nosni" % gw.port)
     assert status == 421, err
     assert upstream.stats()["requests"] == 0
+
+
+def test_mtls_domain_is_not_served_on_a_cleartext_listener(gateway_factory, upstream, pki):
+    cfg = tls_config(upstream.port, pki)
+    gw = gateway_factory(cfg, start=False)
+    plain_port = free_port()
+    cfg = dict(cfg, listeners=[
+        {"name": "public", "host": "127.0.0.1", "port": gw.port, "protocol": "HTTPS", "defaultApi": "main",
+         "certificate": pki.default.chain_config()},
+        {"name": "plain", "host": "127.0.0.1", "port": plain_port, "defaultApi": "main"},
+        {"name": "admin", "host": "127.0.0.1", "port": gw.admin_port, "admin": True},
+    ])
+    gw.write_config(cfg)
+    gw.start()
+    # Over cleartext there is no client certificate at all: the mutual-TLS api must stay out of reach.
+    status, body, err = curl("-H", "Host: m.test.local", "http://127.0.0.1:%d/echo/cleartext-m" % plain_port)
+    assert status == 421, body
+    assert upstream.stats()["requests"] == 0
+    # Other names still work there.
+    status, body, err = curl("-H", "Host: a.test.local", "http://127.0.0.1:%d/echo/cleartext-a" % plain_port)
+    assert status == 200, body
+    assert json.loads(body)["path"] == "/echo/cleartext-a"
 
 
 # -- protocol versions --------------------------------------------------------------------
@@ -564,9 +591,10 @@ def read_until_closed(sock, timeout=5):
 
 @pytest.mark.parametrize("garbage", [
     b"\x00\x01\x02\x03 definitely not a ClientHello \xff\xfe" * 40,
-    b"\x16\x03\x01\x40\x00" + b"\x01" * 64,   # a handshake record header, then nonsense
+    # A well-formed handshake record carrying a ServerHello: not what a server may receive.
+    b"\x16\x03\x01\x00\x2a\x02\x00\x00\x26\x03\x03" + b"\x11" * 32 + b"\x00\xc0\x2f\x00",
     b"GET /echo/plain HTTP/1.1\r\nHost: a.test.local\r\n\r\n",
-], ids=["random-bytes", "bogus-handshake-record", "plaintext-http"])
+], ids=["random-bytes", "server-hello-from-a-client", "plaintext-http"])
 def test_client_sending_garbage_instead_of_a_client_hello_is_dropped_and_the_gateway_keeps_serving(gw, pki, upstream, garbage):
     with socket.create_connection(("127.0.0.1", gw.port), timeout=TIMEOUT) as sock:
         sock.sendall(garbage)
@@ -578,3 +606,39 @@ def test_client_sending_garbage_instead_of_a_client_hello_is_dropped_and_the_gat
     status, body, err = curl_https(gw, pki, "a.test.local", "/echo/after-garbage")
     assert status == 200, err
     assert json.loads(body)["path"] == "/echo/after-garbage"
+
+
+def test_a_tls_handshake_that_stalls_or_drips_is_closed_after_the_header_timeout(gateway_factory, upstream, pki):
+    cfg = tls_config(upstream.port, pki)
+    cfg["settings"]["headerTimeoutSeconds"] = 1
+    gw = start_tls_gateway(gateway_factory, cfg, pki)
+    hello = b"\x16\x03\x01\x02\x00" + b"\x01\x00\x01\xfc\x03\x03" + b"\x22" * 64
+
+    # A ClientHello record header announcing 512 bytes that never come.
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=TIMEOUT) as sock:
+        sock.sendall(hello[:5])
+        started = time.monotonic()
+        data = read_until_closed(sock, timeout=4)
+        elapsed = time.monotonic() - started
+    assert data is not None, "a stalled TLS handshake was still open after 4 s (headerTimeoutSeconds: 1)"
+    assert data == b"" or data[:1] == b"\x15", data[:100]
+    assert elapsed < 3, elapsed
+
+    # The same ClientHello, one byte every 0.25 s: the handshake as a whole is bounded.
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=TIMEOUT) as sock:
+        started = time.monotonic()
+        closed_after = None
+        for byte in hello:
+            try:
+                sock.sendall(bytes([byte]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed_after = time.monotonic() - started
+                break
+            if read_until_closed(sock, timeout=0.25) is not None:
+                closed_after = time.monotonic() - started
+                break
+            if time.monotonic() - started > 4:
+                break
+    assert closed_after is not None, "a TLS handshake dripping one byte every 0.25 s was still open after 4 s"
+    assert closed_after < 3, closed_after
+    assert curl_https(gw, pki, "a.test.local", "/echo/after-stall")[0] == 200
