@@ -58,6 +58,14 @@ void tp_conn_mark_dirty(tp_conn *c) {
     head->prev = &c->dirty_link;
 }
 
+void tp_conn_make_room(tp_conn *c) {
+    tp_compact(c->rbuf, &c->rpos, &c->rlen, c->rcap, 0);
+    if (c->rcap - c->rlen < 4096 && c->rcap < TP_CLIENT_BUF_MAX) {
+        uint8_t *p = realloc(c->rbuf, c->rcap * 2);
+        if (p) { c->rbuf = p; c->rcap *= 2; }
+    }
+}
+
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     (void)suggested;
     tp_conn *c = (tp_conn *)h;
@@ -67,18 +75,7 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
         buf->len = sizeof c->worker->tls_in;
         return;
     }
-    if (c->rpos == c->rlen) {
-        c->rpos = c->rlen = 0;
-    } else if (c->rpos > 0 && c->rcap - c->rlen < 4096) {
-        memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
-        c->rlen -= c->rpos;
-        c->rpos = 0;
-    }
-    if (c->rcap - c->rlen < 4096 && c->rcap < TP_CLIENT_BUF_MAX) {
-        size_t n = c->rcap * 2;
-        uint8_t *p = realloc(c->rbuf, n);
-        if (p) { c->rbuf = p; c->rcap = n; }
-    }
+    tp_conn_make_room(c);
     buf->base = (char *)c->rbuf + c->rlen;
     buf->len = c->rcap - c->rlen;
 }

@@ -8,6 +8,7 @@
 #ifndef TURNPIKE_INTERNAL_H
 #define TURNPIKE_INTERNAL_H
 
+#include <string.h>
 #include <uv.h>
 #include <openssl/ssl.h>
 #include "turnpike_shim.h"
@@ -236,6 +237,18 @@ static inline char *tp_put_str(char *p, const char *s, size_t n) {
 }
 #define TP_PUT_LIT(p, lit) tp_put_str((p), (lit), sizeof(lit) - 1)
 
+/* Drops consumed bytes: moves data[*pos..*len) to the front (all of it when it is
+ * consumed, or when `always`; otherwise only once little room is left at the end). */
+static inline void tp_compact(uint8_t *data, size_t *pos, size_t *len, size_t cap, int always) {
+    if (*pos == *len) {
+        *pos = *len = 0;
+    } else if (*pos > 0 && (always || cap - *len < 4096)) {
+        memmove(data, data + *pos, *len - *pos);
+        *len -= *pos;
+        *pos = 0;
+    }
+}
+
 /* write.c */
 typedef void (*tp_write_done)(void *owner, int status);
 /* Writes bufs in order: uv_try_write first, the rest copied and queued. Returns 0 or
@@ -247,6 +260,7 @@ int tp_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, uint32_t *
 /* client.c */
 void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls);
 void tp_conn_progress(tp_conn *c);
+void tp_conn_make_room(tp_conn *c);  /* compact, then grow the read buffer up to its limit */
 void tp_conn_mark_dirty(tp_conn *c);
 void tp_conn_close(tp_conn *c);
 void tp_conn_sweep(tp_conn *c, uint64_t now);

@@ -228,18 +228,7 @@ int tp_tls_conn_pump(tp_conn *c) {
         record_peer(c);
     }
     for (;;) {
-        if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
-        if (c->rcap - c->rlen < 4096) {
-            if (c->rpos > 0) {
-                memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
-                c->rlen -= c->rpos;
-                c->rpos = 0;
-            }
-            if (c->rcap - c->rlen < 4096 && c->rcap < TP_CLIENT_BUF_MAX) {
-                uint8_t *p = realloc(c->rbuf, c->rcap * 2);
-                if (p) { c->rbuf = p; c->rcap *= 2; }
-            }
-        }
+        tp_conn_make_room(c);
         size_t space = c->rcap - c->rlen;
         if (space == 0) break;  /* the parser has to consume first */
         int n = SSL_read(c->ssl, c->rbuf + c->rlen, space > INT32_MAX ? INT32_MAX : (int)space);

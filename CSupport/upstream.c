@@ -88,13 +88,7 @@ static void up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
         buf->len = sizeof u->worker->tls_in;
         return;
     }
-    if (u->rpos == u->rlen) {
-        u->rpos = u->rlen = 0;
-    } else if (u->rpos > 0) {
-        memmove(u->rbuf, u->rbuf + u->rpos, u->rlen - u->rpos);
-        u->rlen -= u->rpos;
-        u->rpos = 0;
-    }
+    tp_compact(u->rbuf, &u->rpos, &u->rlen, TP_UPSTREAM_BUF, 1);
     buf->base = (char *)u->rbuf + u->rlen;
     buf->len = TP_UPSTREAM_BUF - u->rlen;
 }

@@ -125,7 +125,8 @@ public enum AccessLogFormatter {
         return s
     }
 
-    static func jsonString(_ value: String) -> String {
+    /// A JSON string literal for `value` (also used for the admin endpoint's bodies).
+    public static func jsonString(_ value: String) -> String {
         var s = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

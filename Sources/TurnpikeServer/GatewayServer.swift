@@ -147,7 +147,7 @@ public final class GatewayServer: @unchecked Sendable {
                 if !tls.isEmpty && notes.isEmpty { w.post(.adoptTLS(tls)) }
             }
             stateRegistry.retire(keeping: snapshot.access.authorizers)
-            let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatterJSON.quote($0) }.joined(separator: ","))]"
+            let note = notes.isEmpty ? "" : ",\"notes\":[\(notes.map { AccessLogFormatter.jsonString($0) }.joined(separator: ","))]"
             return (200, "{\"message\":\"reloaded\",\"generation\":\(next)\(note)}")
         }
     }
@@ -202,7 +202,7 @@ public final class GatewayServer: @unchecked Sendable {
             for stage in api.stages where params["stage"] == nil || params["stage"] == stage.name {
                 guard let cache = stage.cache else { continue }
                 cache.cache.flush()
-                flushed.append(AccessLogFormatterJSON.quote("\(api.apiId)/\(stage.name)"))
+                flushed.append(AccessLogFormatter.jsonString("\(api.apiId)/\(stage.name)"))
             }
         }
         if flushed.isEmpty { return (404, "{\"message\":\"no stage cache matches\"}") }
@@ -216,22 +216,22 @@ public final class GatewayServer: @unchecked Sendable {
             let endpoints = g.endpoints.map { e in
                 "{\"endpoint\":\"\(e.endpoint.host):\(e.endpoint.port)\",\"healthy\":\(e.isHealthy),\"ejected\":\(e.isEjected(nowNs: now))}"
             }
-            groups.append("{\"name\":\(AccessLogFormatterJSON.quote(g.name)),\"endpoints\":[\(endpoints.joined(separator: ","))]}")
+            groups.append("{\"name\":\(AccessLogFormatter.jsonString(g.name)),\"endpoints\":[\(endpoints.joined(separator: ","))]}")
         }
         var caches: [String] = []
         for api in snapshot.apis {
             for stage in api.stages {
                 guard let c = stage.cache else { continue }
                 let s = c.cache.statistics
-                caches.append("{\"apiId\":\(AccessLogFormatterJSON.quote(api.apiId)),\"stage\":\(AccessLogFormatterJSON.quote(stage.name)),\"CacheHitCount\":\(s.hits),\"CacheMissCount\":\(s.misses),\"coalesced\":\(s.coalescedWaits),\"entries\":\(s.entries),\"bytes\":\(s.bytes),\"capacityBytes\":\(c.cache.capacityBytes)}")
+                caches.append("{\"apiId\":\(AccessLogFormatter.jsonString(api.apiId)),\"stage\":\(AccessLogFormatter.jsonString(stage.name)),\"CacheHitCount\":\(s.hits),\"CacheMissCount\":\(s.misses),\"coalesced\":\(s.coalescedWaits),\"entries\":\(s.entries),\"bytes\":\(s.bytes),\"capacityBytes\":\(c.cache.capacityBytes)}")
             }
         }
         return "{\"status\":\"ok\",\"generation\":\(snapshot.generation),\"workers\":\(workerCount),\"targetGroups\":[\(groups.joined(separator: ","))],\"caches\":[\(caches.joined(separator: ","))]}"
     }
 
     private func errorBody(_ message: String, details: String) -> String {
-        let lines = details.split(separator: "\n").map { AccessLogFormatterJSON.quote(String($0)) }
-        return "{\"message\":\(AccessLogFormatterJSON.quote(message)),\"errors\":[\(lines.joined(separator: ","))]}"
+        let lines = details.split(separator: "\n").map { AccessLogFormatter.jsonString(String($0)) }
+        return "{\"message\":\(AccessLogFormatter.jsonString(message)),\"errors\":[\(lines.joined(separator: ","))]}"
     }
 
     /// Operator messages go to stderr, one line each.
@@ -250,23 +250,6 @@ private final class ReloadJob {
     }
 }
 
-/// JSON string quoting for the admin endpoint's bodies.
-enum AccessLogFormatterJSON {
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 { out += "\\u00" + (c.value < 16 ? "0" : "") + String(c.value, radix: 16) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
-    }
-}
 
 extension GatewayServer {
     /// Compiles a configuration the way serving would, to report what validation alone cannot.
@@ -303,7 +286,7 @@ extension GatewayServer {
             let report = try snapshot.access.plans.usage(planId: planId, keyId: keyId, startDate: start, endDate: end)
             return (200, report.json())
         } catch {
-            return (error.status, "{\"message\":\(AccessLogFormatterJSON.quote(error.message))}")
+            return (error.status, "{\"message\":\(AccessLogFormatter.jsonString(error.message))}")
         }
     }
 }

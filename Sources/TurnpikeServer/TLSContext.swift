@@ -20,16 +20,16 @@ final class TLSContext: @unchecked Sendable {
         options.refuse_unknown_names = listener.unknownServerName == .refuse ? 1 : 0
         var err = [CChar](repeating: 0, count: 512)
         guard let ctx = tp_tls_ctx_new(&options, &err, err.count) else {
-            throw ServerError("listener \(listener.name): \(String(cString: err))")
+            throw ServerError("listener \(listener.name): \(message(err))")
         }
         let context = TLSContext(pointer: ctx)
         if let cert = listener.certificate, tp_tls_ctx_add(ctx, nil, cert.chainPath, cert.keyPath, nil, &err, err.count) != 0 {
-            throw ServerError("listener \(listener.name): \(String(cString: err))")
+            throw ServerError("listener \(listener.name): \(message(err))")
         }
         for domain in domains {
             guard let cert = domain.certificate else { continue }
             if tp_tls_ctx_add(ctx, domain.name, cert.chainPath, cert.keyPath, domain.truststorePath, &err, err.count) != 0 {
-                throw ServerError("domain \(domain.name): \(String(cString: err))")
+                throw ServerError("domain \(domain.name): \(message(err))")
             }
         }
         return context
@@ -45,6 +45,12 @@ final class TLSContext: @unchecked Sendable {
     }
 }
 
+/// The NUL-terminated message the shim wrote into `buffer`.
+private func message(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
 /// TLS toward one upstream host: trust store, server name, client certificate.
 final class UpstreamTLSClient: @unchecked Sendable {
     let pointer: OpaquePointer
@@ -54,7 +60,7 @@ final class UpstreamTLSClient: @unchecked Sendable {
         guard let p = tp_tls_client_new(
             spec.caBundlePath, spec.serverName ?? host, spec.clientCertificate?.chainPath,
             spec.clientCertificate?.keyPath, &err, err.count)
-        else { throw ServerError("upstream TLS for \(spec.serverName ?? host): \(String(cString: err))") }
+        else { throw ServerError("upstream TLS for \(spec.serverName ?? host): \(message(err))") }
         pointer = p
     }
 
