@@ -37,6 +37,11 @@ final class WorkerRuntime: @unchecked Sendable {
     private var targetKnown: [Bool] = []
     private let inbox = Mutex<[WorkerMessage]>([])
     private var clock = EpochClock()
+    /// Operator warnings about failing integrations, at most `warningBudget` a second per
+    /// worker so that a dead upstream cannot flood stderr.
+    private var warningsThisSecond = 0
+    private var warningSecond: UInt64 = 0
+    private let warningBudget = 10
     let health: HealthChecker?
 
     init(index: Int, server: GatewayServer, snapshot: GatewaySnapshot) {
@@ -326,6 +331,7 @@ final class WorkerRuntime: @unchecked Sendable {
         guard slot >= 0, let snapshot = exchanges[slot].snapshot else { return }
         let now = tp_worker_now_ns(worker)
         let group = exchanges[slot].targetGroup >= 0 ? snapshot.targetGroups[exchanges[slot].targetGroup] : nil
+        let failedEndpoint = exchanges[slot].endpoint
         if let endpoint = exchanges[slot].endpoint {
             pipeline.balancer.end(endpoint)
             exchanges[slot].endpoint = nil
@@ -370,7 +376,24 @@ final class WorkerRuntime: @unchecked Sendable {
             response = .badGateway
             exchanges[slot].failure = "integration closed the connection before responding"
         }
+        warn("\(response.status) for request \(exchanges[slot].requestId.string): \(exchanges[slot].failure ?? "integration failure")",
+             endpoint: failedEndpoint)
         respondGateway(ex, response, requestId: exchanges[slot].requestId)
+    }
+
+    private func warn(_ message: String, endpoint: EndpointState?) {
+        let second = tp_worker_now_ns(worker) / 1_000_000_000
+        if second != warningSecond {
+            if warningsThisSecond > warningBudget {
+                server.log("worker \(index): \(warningsThisSecond - warningBudget) more integration failure(s) not shown")
+            }
+            warningSecond = second
+            warningsThisSecond = 0
+        }
+        warningsThisSecond += 1
+        guard warningsThisSecond <= warningBudget else { return }
+        let target = endpoint.map { " (\($0.endpoint.host):\($0.endpoint.port))" } ?? ""
+        server.log("worker \(index): \(message)\(target)")
     }
 
     fileprivate func onExchangeEnd(_ ex: OpaquePointer, _ stats: UnsafePointer<tp_exchange_stats>) {
