@@ -110,7 +110,7 @@ public struct Served {
     public let variant: StageVariant
     public let route: CompiledRoute
 
-    init(snapshot: GatewaySnapshot, resolution: Resolution) {
+    public init(snapshot: GatewaySnapshot, resolution: Resolution) {
         api = snapshot.apis[resolution.apiIndex]
         stage = api.stages[resolution.stageIndex]
         variant = resolution.canary ? (stage.canary?.variant ?? stage.main) : stage.main
@@ -173,6 +173,8 @@ public struct ProxyPlan {
     public var timeoutMillis: UInt32
     /// What to do with the response for the stage cache; nil: not cached.
     public var cache: CacheIntent? = nil
+    /// The integration has response parameter mappings.
+    public var hasResponseMappings = false
 }
 
 /// Phase 1: API, stage and route.
@@ -281,6 +283,6 @@ public enum IntegratePhase {
         UpstreamRequestWriter.write(integration: integration, context: context, into: &state.upstreamHead)
         return .proxy(ProxyPlan(
             resolution: resolution, targetGroup: integration.targetGroup, endpoint: endpoint,
-            timeoutMillis: integration.timeoutMillis))
+            timeoutMillis: integration.timeoutMillis, hasResponseMappings: !integration.responseParameters.isEmpty))
     }
 }

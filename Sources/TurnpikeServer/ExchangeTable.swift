@@ -31,6 +31,8 @@ struct ExchangeRecord {
     /// A request waiting for another exchange's cache fill: what to send if the fill fails.
     var parkedHead: [UInt8] = []
     var parkedTarget = tp_upstream_target()
+    /// The integration maps response parameters (looked up on the response only then).
+    var hasResponseMappings = false
 }
 
 /// The request's fields the access log needs after the request bytes are gone.

@@ -197,6 +197,7 @@ final class WorkerRuntime: @unchecked Sendable {
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
             exchanges[slot].endpoint = plan.endpoint
+            exchanges[slot].hasResponseMappings = plan.hasResponseMappings
             exchanges[slot].targetGroup = plan.targetGroup
             if snapshot.apis[plan.resolution.apiIndex].cors != nil {
                 exchanges[slot].replacesCors = true
@@ -274,7 +275,7 @@ final class WorkerRuntime: @unchecked Sendable {
     fileprivate func onUpstreamHead(_ ex: OpaquePointer, _ head: UnsafePointer<tp_response_head>) {
         let slot = Int(tp_exchange_user(ex)) - 1
         guard slot >= 0 else { return }
-        let record = exchanges[slot]
+        // Fields are read in place: copying the whole record costs a reference count per field.
         let h = head.pointee
         let count = Int(h.header_count)
         let base = UnsafeRawPointer(head).advanced(by: MemoryLayout<tp_response_head>.offset(of: \.headers)!)
@@ -285,29 +286,27 @@ final class WorkerRuntime: @unchecked Sendable {
         }
         var mappings: [ParameterMapping]? = nil
         var context: MappingContext? = nil
-        if let snapshot = record.snapshot, let resolution = record.resolution {
-            let api = snapshot.apis[resolution.apiIndex]
-            let variant = snapshot.variant(resolution)
-            let route = variant.routes[resolution.routeIndex]
-            let integration = route.integration
-            if !integration.responseParameters.isEmpty, let m = integration.responseParameters[String(h.status)] {
+        if exchanges[slot].hasResponseMappings, let snapshot = exchanges[slot].snapshot,
+           let resolution = exchanges[slot].resolution
+        {
+            let served = Served(snapshot: snapshot, resolution: resolution)
+            if let m = served.route.integration.responseParameters[String(h.status)] {
                 mappings = m
                 context = MappingContext(
                     request: .empty, routePath: UnsafeRawBufferPointer(start: nil, count: 0),
-                    captures: pipeline.captures, api: api,
-                    stage: api.stages[resolution.stageIndex], variant: variant, routeKey: route.routeKey,
-                    requestId: record.requestId, requestTimeEpochMs: record.epochMs)
+                    captures: pipeline.captures, api: served.api, stage: served.stage, variant: served.variant,
+                    routeKey: served.route.routeKey, requestId: exchanges[slot].requestId,
+                    requestTimeEpochMs: exchanges[slot].epochMs)
             }
         }
-        var extra = record.responseExtras
         var capture = false
-        if let intent = record.cacheIntent {
+        var cacheStatus: [UInt8] = []
+        if let intent = exchanges[slot].cacheIntent {
             let stageCache: StageCache
             switch intent {
             case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): stageCache = c
             }
-            extra.append(contentsOf: stageCache.statusHeader)
-            extra.append(contentsOf: Array(": Miss\r\n".utf8))
+            cacheStatus = stageCache.statusHeader + Array(": Miss\r\n".utf8)
             capture = Self.isCacheable(status: Int(h.status), headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]))
             if !capture { abandonFill(slot) }
         }
@@ -315,13 +314,15 @@ final class WorkerRuntime: @unchecked Sendable {
         let fields = ResponseHeadWriter.write(
             status: Int(h.status), reason: slice(h.reason),
             headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]),
-            requestId: record.requestId, mappings: mappings, context: context,
-            dropsCors: record.replacesCors, extraHeaders: extra, into: &out)
+            requestId: exchanges[slot].requestId, mappings: mappings, context: context,
+            dropsCors: exchanges[slot].replacesCors,
+            extraHeaders: cacheStatus.isEmpty ? exchanges[slot].responseExtras : exchanges[slot].responseExtras + cacheStatus,
+            into: &out)
         if capture {
             exchanges[slot].cacheHeaderBlock = Array(out[fields])
             exchanges[slot].cacheStatus = Int(h.status)
             if h.content_length > 0 { exchanges[slot].cacheBody.reserveCapacity(Int(min(h.content_length, 1 << 24))) }
-            tp_exchange_capture_body(ex, UInt64(maxCachedBody(record)))
+            tp_exchange_capture_body(ex, UInt64(maxCachedBody(exchanges[slot].cacheIntent)))
         }
         out.withUnsafeBufferPointer { tp_exchange_send_head(ex, $0.baseAddress, $0.count) }
     }
@@ -399,15 +400,14 @@ final class WorkerRuntime: @unchecked Sendable {
     fileprivate func onExchangeEnd(_ ex: OpaquePointer, _ stats: UnsafePointer<tp_exchange_stats>) {
         let slot = Int(tp_exchange_user(ex)) - 1
         guard slot >= 0 else { return }
-        let record = exchanges[slot]
-        if let endpoint = record.endpoint {
+        if let endpoint = exchanges[slot].endpoint {
             pipeline.balancer.end(endpoint)
             if stats.pointee.upstream_status != 0 { endpoint.recordSuccess() }
         }
-        pendingAdmin[slot] = nil
-        if record.cacheIntent != nil { abandonFill(slot) }
-        if let sink = server.accessLog, let log = record.log {
-            writeAccessLog(sink, record: record, log: log, stats: stats.pointee)
+        if !pendingAdmin.isEmpty { pendingAdmin[slot] = nil }
+        if exchanges[slot].cacheIntent != nil { abandonFill(slot) }
+        if let sink = server.accessLog, let log = exchanges[slot].log {
+            writeAccessLog(sink, record: exchanges[slot], log: log, stats: stats.pointee)
         }
         exchanges.release(slot)
     }
@@ -461,8 +461,8 @@ final class WorkerRuntime: @unchecked Sendable {
         return true
     }
 
-    private func maxCachedBody(_ record: ExchangeRecord) -> Int {
-        guard let intent = record.cacheIntent else { return 0 }
+    private func maxCachedBody(_ intent: CacheIntent?) -> Int {
+        guard let intent else { return 0 }
         switch intent {
         case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): return c.cache.maxEntryBytes
         }
