@@ -9,13 +9,11 @@ import Glibc
 /// buffer under a short lock; a writer thread flushes it to the destination every
 /// 100 ms, so no worker ever waits on disk or a pipe.
 final class AccessLogSink: Sendable {
-    let format: ValueTemplate?
     private let fd: Int32
     private let pending = Mutex<[UInt8]>([])
     private let running = Mutex<Bool>(true)
 
     init(settings: AccessLogSettings) throws(ServerError) {
-        format = settings.format
         switch settings.destination {
         case .stdout: fd = 1
         case .stderr: fd = 2

@@ -24,7 +24,9 @@ public final class GatewayServer: @unchecked Sendable {
     private let current: Mutex<GatewaySnapshot>
     private let reloadLock = Mutex<Void>(())
     private let generation = Mutex<Int>(1)
-    private(set) var accessLog: AccessLogSink?
+    /// Access log sinks by destination (the global one and stages' own), opened off the
+    /// loops at start and on reload.
+    private let sinks = Mutex<[String: AccessLogSink]>([:])
     /// Upstream TLS clients by what they were built from; built off the loops at start and
     /// on reload, kept while the process runs (a handful at most).
     private let upstreamTLS = Mutex<[String: UpstreamTLSClient]>([:])
@@ -44,9 +46,7 @@ public final class GatewayServer: @unchecked Sendable {
         current = Mutex(snapshot)
         listeners = config.listeners
         workerCount = max(1, workers ?? config.settings.workers ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        if config.settings.accessLog.enabled {
-            accessLog = try AccessLogSink(settings: config.settings.accessLog)
-        }
+        try prepareAccessLogs(config)
     }
 
     public var snapshot: GatewaySnapshot { current.withLock { $0 } }
@@ -100,7 +100,7 @@ public final class GatewayServer: @unchecked Sendable {
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
             stateRegistry.close()
-            accessLog?.flush()
+            for sink in sinks.withLock({ Array($0.values) }) { sink.flush() }
             log("stopped")
             return
         }
@@ -137,6 +137,7 @@ public final class GatewayServer: @unchecked Sendable {
             do throws(ServerError) {
                 tls = try TLSContext.buildAll(config)
                 try prepareUpstreamTLS(snapshot)
+                try prepareAccessLogs(config)
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
@@ -183,6 +184,22 @@ public final class GatewayServer: @unchecked Sendable {
     /// once per group and endpoint per snapshot).
     func upstreamTLSClient(_ spec: UpstreamTLS, host: String) -> UpstreamTLSClient? {
         upstreamTLS.withLock { $0[UpstreamTLSClient.key(spec, host: host)] }
+    }
+
+    /// Opens the sinks a configuration's access logs write to.
+    func prepareAccessLogs(_ config: GatewayConfig) throws(ServerError) {
+        var wanted = [config.settings.accessLog]
+        for api in config.apis { for stage in api.stages { if let l = stage.accessLog { wanted.append(l) } } }
+        for settings in wanted where settings.enabled {
+            let key = String(describing: settings.destination)
+            if sinks.withLock({ $0[key] }) != nil { continue }
+            let sink = try AccessLogSink(settings: settings)
+            sinks.withLock { $0[key] = $0[key] ?? sink }
+        }
+    }
+
+    func accessLogSink(_ settings: AccessLogSettings) -> AccessLogSink? {
+        sinks.withLock { $0[String(describing: settings.destination)] }
     }
 
     func worker(_ index: Int) -> WorkerRuntime? {

@@ -37,6 +37,11 @@ final class WorkerRuntime: @unchecked Sendable {
     private var targetKnown: [Bool] = []
     private let inbox = Mutex<[WorkerMessage]>([])
     private var clock = EpochClock()
+    private var snapshotLogsAnything = false
+
+    static func logsAnything(_ s: GatewaySnapshot) -> Bool {
+        s.config.settings.accessLog.enabled || s.apis.contains { $0.stages.contains { $0.accessLog?.enabled == true } }
+    }
     /// Operator warnings about failing integrations, at most `warningBudget` a second per
     /// worker so that a dead upstream cannot flood stderr.
     private var warningsThisSecond = 0
@@ -53,6 +58,7 @@ final class WorkerRuntime: @unchecked Sendable {
         out.reserveCapacity(8192)
         health = index == 0 ? HealthChecker() : nil
         health?.adopt(snapshot)
+        snapshotLogsAnything = Self.logsAnything(snapshot)
     }
 
     deinit { headerFields.deallocate() }
@@ -106,6 +112,7 @@ final class WorkerRuntime: @unchecked Sendable {
             switch message {
             case .adopt(let s):
                 snapshot = s
+                snapshotLogsAnything = Self.logsAnything(s)
                 tlsClients.removeAll()
                 health?.adopt(s)
             case .drain(let timeout):
@@ -166,7 +173,7 @@ final class WorkerRuntime: @unchecked Sendable {
             handleAdmin(ex, slot: slot, request: request)
             return
         }
-        if server.accessLog != nil {
+        if logsAnything {
             exchanges[slot].log = LogFacts(
                 method: string(request.method), path: string(request.path), ip: string(request.clientIP),
                 host: string(request.host), protocolName: request.protocolName)
@@ -176,7 +183,7 @@ final class WorkerRuntime: @unchecked Sendable {
         let decision = Pipeline.run(
             request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now,
             epochMs: epochMs, cacheWaiter: waiter)
-        if server.accessLog != nil { exchanges[slot].auth = pipeline.auth }
+        if logsAnything { exchanges[slot].auth = pipeline.auth }
         if !pipeline.abandonedWaiters.isEmpty {
             notify(pipeline.abandonedWaiters, response: nil)
             pipeline.abandonedWaiters.removeAll()
@@ -406,8 +413,10 @@ final class WorkerRuntime: @unchecked Sendable {
         }
         if !pendingAdmin.isEmpty { pendingAdmin[slot] = nil }
         if exchanges[slot].cacheIntent != nil { abandonFill(slot) }
-        if let sink = server.accessLog, let log = exchanges[slot].log {
-            writeAccessLog(sink, record: exchanges[slot], log: log, stats: stats.pointee)
+        if let log = exchanges[slot].log, let settings = accessLogSettings(exchanges[slot]),
+           let sink = server.accessLogSink(settings)
+        {
+            writeAccessLog(sink, format: settings.format, record: exchanges[slot], log: log, stats: stats.pointee)
         }
         exchanges.release(slot)
     }
@@ -563,7 +572,26 @@ final class WorkerRuntime: @unchecked Sendable {
         }
     }
 
-    private func writeAccessLog(_ sink: AccessLogSink, record: ExchangeRecord, log: LogFacts, stats: tp_exchange_stats) {
+    /// A stage's own accessLogSettings win over the global ones (settings.accessLog).
+    private func accessLogSettings(_ record: ExchangeRecord) -> AccessLogSettings? {
+        if let snapshot = record.snapshot, let r = record.resolution,
+           let stageLog = snapshot.apis[r.apiIndex].stages[r.stageIndex].accessLog, stageLog.enabled
+        {
+            return stageLog
+        }
+        let global = (record.snapshot ?? snapshot).config.settings.accessLog
+        return global.enabled ? global : nil
+    }
+
+    /// Whether any access log is on in the current snapshot (else the request's log facts
+    /// are not even gathered).
+    private var logsAnything: Bool {
+        snapshotLogsAnything
+    }
+
+    private func writeAccessLog(
+        _ sink: AccessLogSink, format: ValueTemplate?, record: ExchangeRecord, log: LogFacts, stats: tp_exchange_stats
+    ) {
         var routeKey = "-", apiId = "-", stage = "-"
         var deploymentId: String? = nil
         if let snapshot = record.snapshot, let r = record.resolution {
@@ -586,7 +614,7 @@ final class WorkerRuntime: @unchecked Sendable {
             apiKeyId: record.auth?.apiKey?.id, authorizerError: record.auth?.error,
             claims: record.auth?.token?.claims ?? [:], deploymentId: deploymentId,
             isCanaryRequest: record.resolution?.canary ?? false)
-        sink.write(AccessLogFormatter.line(entry, format: sink.format))
+        sink.write(AccessLogFormatter.line(entry, format: format))
     }
 
     // MARK: - Helpers
