@@ -9,6 +9,18 @@ public enum CacheIntent: Sendable {
     case wait(CacheKey, StageCache, ttlNs: UInt64)
     /// `Cache-Control: max-age=0` from an authorized client: fetch and replace the entry.
     case refresh(CacheKey, StageCache, ttlNs: UInt64)
+
+    public var key: CacheKey {
+        switch self { case .fill(let k, _, _), .wait(let k, _, _), .refresh(let k, _, _): k }
+    }
+
+    public var stageCache: StageCache {
+        switch self { case .fill(_, let c, _), .wait(_, let c, _), .refresh(_, let c, _): c }
+    }
+
+    public var ttlNs: UInt64 {
+        switch self { case .fill(_, _, let t), .wait(_, _, let t), .refresh(_, _, let t): t }
+    }
 }
 
 /// Phase 5: the stage response cache. A hit answers without the integration; a miss

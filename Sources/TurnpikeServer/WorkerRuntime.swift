@@ -309,11 +309,7 @@ final class WorkerRuntime: @unchecked Sendable {
         var capture = false
         var cacheStatus: [UInt8] = []
         if let intent = exchanges[slot].cacheIntent {
-            let stageCache: StageCache
-            switch intent {
-            case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): stageCache = c
-            }
-            cacheStatus = stageCache.statusHeader + Array(": Miss\r\n".utf8)
+            cacheStatus = intent.stageCache.statusHeader + Array(": Miss\r\n".utf8)
             capture = Self.isCacheable(status: Int(h.status), headers: UnsafeBufferPointer(rebasing: headerFields[0..<count]))
             if !capture { abandonFill(slot) }
         }
@@ -329,7 +325,7 @@ final class WorkerRuntime: @unchecked Sendable {
             exchanges[slot].cacheHeaderBlock = Array(out[fields])
             exchanges[slot].cacheStatus = Int(h.status)
             if h.content_length > 0 { exchanges[slot].cacheBody.reserveCapacity(Int(min(h.content_length, 1 << 24))) }
-            tp_exchange_capture_body(ex, UInt64(maxCachedBody(exchanges[slot].cacheIntent)))
+            tp_exchange_capture_body(ex, UInt64(exchanges[slot].cacheIntent?.stageCache.cache.maxEntryBytes ?? 0))
         }
         out.withUnsafeBufferPointer { tp_exchange_send_head(ex, $0.baseAddress, $0.count) }
     }
@@ -432,11 +428,7 @@ final class WorkerRuntime: @unchecked Sendable {
             abandonFill(slot)  // larger than an entry may be
             return
         }
-        let key: CacheKey, stageCache: StageCache, ttl: UInt64
-        switch intent {
-        case .fill(let k, let c, let t), .refresh(let k, let c, let t), .wait(let k, let c, let t):
-            (key, stageCache, ttl) = (k, c, t)
-        }
+        let (key, stageCache, ttl) = (intent.key, intent.stageCache, intent.ttlNs)
         let now = tp_worker_now_ns(worker)
         let response = CachedResponse(
             key: key, status: exchanges[slot].cacheStatus, headerBlock: exchanges[slot].cacheHeaderBlock,
@@ -468,13 +460,6 @@ final class WorkerRuntime: @unchecked Sendable {
             if value.contains("no-store") || value.contains("private") { return false }
         }
         return true
-    }
-
-    private func maxCachedBody(_ intent: CacheIntent?) -> Int {
-        guard let intent else { return 0 }
-        switch intent {
-        case .fill(_, let c, _), .refresh(_, let c, _), .wait(_, let c, _): return c.cache.maxEntryBytes
-        }
     }
 
     fileprivate func onTick() {
