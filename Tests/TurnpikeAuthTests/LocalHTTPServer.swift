@@ -65,18 +65,20 @@ final class LocalHTTPServer: @unchecked Sendable {
         return hitCounts[path, default: 0]
     }
 
+    /// Wakes the accept loop; the loop closes the listener itself, so its descriptor number
+    /// cannot be reused by the next test's server while this thread may still accept on it.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func serve() {
         while true {
             let client = accept(listener, nil, nil)
-            if client < 0 { return }
+            if client < 0 { break }
             handle(client)
             close(client)
         }
+        close(listener)
     }
 
     private func handle(_ client: Int32) {
