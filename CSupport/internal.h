@@ -277,6 +277,8 @@ int tp_tls_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);
 void tp_tls_conn_close_notify(tp_conn *c);
 void tp_tls_conn_free(tp_conn *c);
 size_t tp_tls_conn_buffered(tp_conn *c);     /* ciphertext waiting in rbio */
+/* Sends what a TLS engine's write BIO holds (through tp_stream_write), then empties it. */
+int tp_tls_send_output(BIO *wbio, uv_stream_t *s, uint32_t *pending, tp_write_done done, void *owner);
 /* Upstream side: a client SSL on memory BIOs for tp_up. */
 SSL *tp_tls_client_ssl(tp_tls_client *c, BIO **rbio, BIO **wbio);
 

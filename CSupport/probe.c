@@ -61,13 +61,7 @@ static void probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 static int probe_flush_tls(tp_probe *p) {
-    char *data = NULL;
-    long len = BIO_get_mem_data(p->wbio, &data);
-    if (len <= 0) return 0;
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
-    int r = tp_stream_write((uv_stream_t *)&p->tcp, &b, 1, &p->pending_writes, probe_written, p);
-    (void)BIO_reset(p->wbio);
-    return r;
+    return tp_tls_send_output(p->wbio, (uv_stream_t *)&p->tcp, &p->pending_writes, probe_written, p);
 }
 
 /* TLS probes: handshake, then the request, then the response's plaintext into buf. */

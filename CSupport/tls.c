@@ -276,6 +276,16 @@ void tp_tls_conn_free(tp_conn *c) {
 
 size_t tp_tls_conn_buffered(tp_conn *c) { return c->rbio ? (size_t)BIO_ctrl_pending(c->rbio) : 0; }
 
+int tp_tls_send_output(BIO *wbio, uv_stream_t *s, uint32_t *pending, tp_write_done done, void *owner) {
+    char *data = NULL;
+    long len = BIO_get_mem_data(wbio, &data);
+    if (len <= 0) return 0;
+    uv_buf_t b = uv_buf_init(data, (unsigned)len);
+    int r = tp_stream_write(s, &b, 1, pending, done, owner);
+    (void)BIO_reset(wbio);
+    return r;
+}
+
 /* ---- toward upstreams ---- */
 
 struct tp_tls_client {

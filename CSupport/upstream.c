@@ -26,13 +26,7 @@ static void up_closed(uv_handle_t *h) {
 
 /* Sends the TLS engine's output as it is. */
 static int up_flush_tls(tp_up *u) {
-    char *data = NULL;
-    long len = BIO_get_mem_data(u->wbio, &data);
-    if (len <= 0) return 0;
-    uv_buf_t b = uv_buf_init(data, (unsigned)len);
-    int r = tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, NULL, u);
-    (void)BIO_reset(u->wbio);
-    return r;
+    return tp_tls_send_output(u->wbio, (uv_stream_t *)&u->tcp, &u->pending_writes, NULL, u);
 }
 
 void tp_up_close(tp_up *u) {

@@ -66,8 +66,7 @@ public enum AuthorizePhase {
             guard let value = request.header(Array(name.utf8)) else { return nil }
             return IdentityToken.extract(headerValue: value)
         case .queryString(let name):
-            for (k, v) in QueryString.pairs(request.query) where ASCII.string(k) == name { return v }
-            return nil
+            return QueryString.value(named: name, in: request.query)
         }
     }
 }

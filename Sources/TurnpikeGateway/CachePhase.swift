@@ -80,12 +80,7 @@ public enum CachePhase {
                 }
                 state.cacheKeys.appendValue(value)
             case .queryString(let name):
-                var value: UnsafeRawBufferPointer? = nil
-                for (k, v) in QueryString.pairs(request.query) where ASCII.string(k) == name {
-                    value = v
-                    break
-                }
-                state.cacheKeys.appendValue(value)
+                state.cacheKeys.appendValue(QueryString.value(named: name, in: request.query))
             case .header(let name):
                 state.cacheKeys.appendValue(request.header(name))
             }

@@ -1,5 +1,5 @@
 /// A response the gateway itself gives, with the status and body API Gateway uses.
-public enum GatewayResponse: Error, Sendable, Equatable {
+public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
     case notFound
     case forbidden
     case requestTooLarge
@@ -77,37 +77,15 @@ public enum GatewayResponse: Error, Sendable, Equatable {
 public struct GatewayResponseTable: Sendable {
     private let heads: [[UInt8]]
     private let bodies: [[UInt8]]
-    private static let all: [GatewayResponse] = [
-        .notFound, .forbidden, .requestTooLarge, .badGateway, .serviceUnavailable,
-        .integrationTimeout, .badRequest, .internalError, .unauthorized, .tooManyRequests, .limitExceeded,
-        .misdirected,
-    ]
-
-    private static func index(of response: GatewayResponse) -> Int {
-        switch response {
-        case .notFound: 0
-        case .forbidden: 1
-        case .requestTooLarge: 2
-        case .badGateway: 3
-        case .serviceUnavailable: 4
-        case .integrationTimeout: 5
-        case .badRequest: 6
-        case .internalError: 7
-        case .unauthorized: 8
-        case .tooManyRequests: 9
-        case .limitExceeded: 10
-        case .misdirected: 11
-        }
-    }
-
+    /// Indexed by the response's raw value (its position among the cases).
     public init() {
-        heads = Self.all.map(\.headPrefix)
-        bodies = Self.all.map(\.body)
+        heads = GatewayResponse.allCases.map(\.headPrefix)
+        bodies = GatewayResponse.allCases.map(\.body)
     }
 
     /// Writes the head (ending after the request id line) into `out`, returns the body.
     public func write(_ response: GatewayResponse, requestId: RequestId, into out: inout [UInt8]) -> [UInt8] {
-        let i = Self.index(of: response)
+        let i = response.rawValue
         out.append(contentsOf: heads[i])
         requestId.append(to: &out)
         out.append(ascii: "\r\n")

@@ -140,8 +140,7 @@ public final class GatewaySnapshot: Sendable {
     /// What a resolved request is served by.
     @inline(__always)
     public func variant(_ r: Resolution) -> StageVariant {
-        let stage = apis[r.apiIndex].stages[r.stageIndex]
-        return r.canary ? (stage.canary?.variant ?? stage.main) : stage.main
+        apis[r.apiIndex].stages[r.stageIndex].variant(canary: r.canary)
     }
 
     @inline(__always)
@@ -295,6 +294,12 @@ public final class CompiledStage: Sendable {
         self.main = main
         self.canary = canary
         self.cache = cache
+    }
+
+    /// What serves a request: the canary's deployment when it was chosen, else the stage's.
+    @inline(__always)
+    public func variant(canary chosen: Bool) -> StageVariant {
+        chosen ? (canary?.variant ?? main) : main
     }
 }
 

@@ -45,10 +45,7 @@ public struct MappingContext {
     }
 
     func queryValue(_ name: String) -> [UInt8]? {
-        for (k, v) in QueryString.pairs(request.query) where ASCII.string(k) == name {
-            return Array(v)
-        }
-        return nil
+        QueryString.value(named: name, in: request.query).map { Array($0) }
     }
 
     /// `$context.NAME`: the names API Gateway documents that exist at this point.
@@ -135,6 +132,12 @@ enum QueryString {
             start = end + 1
         }
         return out
+    }
+
+    /// The (still encoded) value of the first parameter called `name`.
+    static func value(named name: String, in query: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        for (k, v) in pairs(query) where ASCII.string(k) == name { return v }
+        return nil
     }
 
     /// Percent-encodes what may not stand in a path: controls, space, '?', '#', and

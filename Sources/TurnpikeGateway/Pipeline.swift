@@ -113,7 +113,7 @@ public struct Served {
     public init(snapshot: GatewaySnapshot, resolution: Resolution) {
         api = snapshot.apis[resolution.apiIndex]
         stage = api.stages[resolution.stageIndex]
-        variant = resolution.canary ? (stage.canary?.variant ?? stage.main) : stage.main
+        variant = stage.variant(canary: resolution.canary)
         route = variant.routes[resolution.routeIndex]
     }
 }

@@ -209,11 +209,7 @@ public final class GatewayServer: @unchecked Sendable {
     /// `DELETE /admin/cache?apiId=ID&stage=NAME` (FlushStageCache); both optional: every
     /// matching stage's cache is emptied.
     func flushCache(query: String, snapshot: GatewaySnapshot) -> (Int, String) {
-        var params: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            params[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncodingSimple : ""
-        }
+        let params = Self.adminParameters(query)
         var flushed: [String] = []
         for api in snapshot.apis where params["apiId"] == nil || params["apiId"] == api.apiId {
             for stage in api.stages where params["stage"] == nil || params["stage"] == stage.name {
@@ -279,12 +275,7 @@ extension GatewayServer {
     /// `GET /admin/usage?usagePlanId=&keyId=&startDate=&endDate=`, shaped like API
     /// Gateway's GetUsage. `usagePlanId` may be left out when the key is in one plan.
     func usage(query: String, snapshot: GatewaySnapshot) -> (Int, String) {
-        var params: [String: String] = [:]
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            let value = parts.count > 1 ? String(parts[1]).removingPercentEncodingSimple : ""
-            params[String(parts[0])] = value
-        }
+        let params = Self.adminParameters(query)
         let keyId = params["keyId"]
         let start = params["startDate"] ?? params["start"]
         let end = params["endDate"] ?? params["end"]
@@ -305,6 +296,18 @@ extension GatewayServer {
         } catch {
             return (error.status, "{\"message\":\(AccessLogFormatter.jsonString(error.message))}")
         }
+    }
+}
+
+extension GatewayServer {
+    /// An admin request's query parameters, decoded (the last of a repeated name wins).
+    static func adminParameters(_ query: String) -> [String: String] {
+        var params: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            params[String(parts[0])] = parts.count > 1 ? String(parts[1]).removingPercentEncodingSimple : ""
+        }
+        return params
     }
 }
 
