@@ -45,14 +45,17 @@ static void set_error(char *err, size_t len, const char *what, const char *detai
 }
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
+static const unsigned char alpn_h2_http11[] = "\x02h2\x08http/1.1";
 
-/* ALPN: HTTP/1.1 only until HTTP/2 lands; a client offering only h2 gets no ALPN. */
+/* ALPN: h2 first when the listener serves HTTP/2 (arg non-NULL), then http/1.1; a client
+ * offering neither gets no ALPN and speaks HTTP/1.1. */
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg) {
-    (void)ssl; (void)arg;
+    (void)ssl;
+    const unsigned char *ours = arg ? alpn_h2_http11 : alpn_http11;
+    unsigned ours_len = arg ? sizeof alpn_h2_http11 - 1 : sizeof alpn_http11 - 1;
     unsigned char *selected = NULL;
-    if (SSL_select_next_proto(&selected, outlen, alpn_http11, sizeof alpn_http11 - 1, in, inlen) ==
-        OPENSSL_NPN_NEGOTIATED) {
+    if (SSL_select_next_proto(&selected, outlen, ours, ours_len, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
         *out = selected;
         return SSL_TLSEXT_ERR_OK;
     }
@@ -68,7 +71,7 @@ static SSL_CTX *new_ssl_ctx(const tp_tls_options *o) {
     SSL_CTX_set_cipher_list(c, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    SSL_CTX_set_alpn_select_cb(c, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(c, select_alpn, o->alpn_h2 ? (void *)alpn_h2_http11 : NULL);
     static const unsigned char sid[] = "turnpike";
     SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);

@@ -70,6 +70,8 @@ public final class GatewayServer: @unchecked Sendable {
         options.keepalive_timeout_ms = UInt32(settings.keepAliveTimeoutSeconds * 1000)
         options.header_timeout_ms = UInt32(settings.headerTimeoutSeconds * 1000)
         options.upstream_idle_timeout_ms = UInt32(settings.upstreamIdleTimeoutSeconds * 1000)
+        options.h2_max_concurrent_streams = UInt32(settings.http2.maxConcurrentStreams)
+        options.h2_initial_window_size = UInt32(settings.http2.initialWindowSize)
 
         let tls = try TLSContext.buildAll(snapshot.config)
         try prepareUpstreamTLS(snapshot)

@@ -18,6 +18,7 @@ final class TLSContext: @unchecked Sendable {
         var options = tp_tls_options()
         options.min_tls13 = listener.minimumTlsVersion == .tls13 ? 1 : 0
         options.refuse_unknown_names = listener.unknownServerName == .refuse ? 1 : 0
+        options.alpn_h2 = listener.http2 ? 1 : 0
         var err = [CChar](repeating: 0, count: 512)
         guard let ctx = tp_tls_ctx_new(&options, &err, err.count) else {
             throw ServerError("listener \(listener.name): \(message(err))")

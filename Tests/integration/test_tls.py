@@ -206,7 +206,13 @@ def test_curl_http1_1_gets_each_domains_own_certificate_and_the_upstream_answer(
     assert upstream.stats()["requests"] == 2
 
 
-def test_curl_http2_falls_back_to_http1_1_through_alpn(gw, pki):
+@pytest.fixture
+def gw_h1_only(gateway_factory, upstream, pki):
+    return start_tls_gateway(gateway_factory, tls_config(upstream.port, pki), pki, http2=False)
+
+
+def test_curl_http2_falls_back_to_http1_1_where_the_listener_turns_http2_off(gw_h1_only, pki):
+    gw = gw_h1_only
     for name, path, subject in (("a.test.local", "/echo/h2a", A_SUBJECT), ("b.test.local", "/v1/echo/h2b", B_SUBJECT)):
         status, body, err = curl_https(gw, pki, name, path, http="--http2")
         assert status == 200, err
@@ -217,8 +223,8 @@ def test_curl_http2_falls_back_to_http1_1_through_alpn(gw, pki):
         assert echo["path"] == path.removeprefix("/v1")
 
 
-def test_client_offering_only_h2_completes_the_handshake_without_alpn(gw, pki):
-    rc, out, subject, protocol = s_client(gw.port, pki, "-alpn", "h2", servername="a.test.local",
+def test_client_offering_only_h2_to_an_http1_listener_completes_the_handshake_without_alpn(gw_h1_only, pki):
+    rc, out, subject, protocol = s_client(gw_h1_only.port, pki, "-alpn", "h2", servername="a.test.local",
                                           send=b"GET /echo/noalpn HTTP/1.1\r\nHost: a.test.local\r\nConnection: close\r\n\r\n")
     assert subject == A_SUBJECT, out
     assert "No ALPN negotiated" in out
