@@ -411,6 +411,22 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_
     ensure_reading(c);
 }
 
+tp_conn *tp_conn_new_detached(tp_worker *w, int h2c) {
+    tp_conn *c = calloc(1, sizeof(tp_conn));
+    if (!c) return NULL;
+    uv_tcp_init(&w->loop, &c->tcp);
+    c->worker = w;
+    c->detached = 1;
+    c->h2c = (uint8_t)(h2c != 0);
+    c->rbuf = malloc(TP_CLIENT_BUF_INITIAL);
+    c->rcap = c->rbuf ? TP_CLIENT_BUF_INITIAL : 0;
+    c->info.connection_id = ++w->next_conn_id;
+    tp_list_insert(&w->conns, &c->link);
+    w->open_conns++;
+    if (!c->rbuf) { tp_conn_close(c); return NULL; }
+    return c;
+}
+
 void tp_conn_sweep(tp_conn *c, uint64_t now) {
     if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
     if (c->lingering || (c->h2 ? tp_h2_open_streams(c) == 0 : c->ex.state == TP_EX_NONE)) tp_conn_close(c);

@@ -269,6 +269,9 @@ int tp_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, uint32_t *
 /* client.c */
 void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls, int h2c);
 void tp_conn_progress(tp_conn *c);
+/* A connection with no socket (writes dropped, reads fed by the caller into rbuf), for
+ * the fuzz harness: drive it with tp_conn_progress + tp_worker_flush_dirty. */
+tp_conn *tp_conn_new_detached(tp_worker *w, int h2c);
 void tp_conn_make_room(tp_conn *c);  /* compact, then grow the read buffer up to its limit */
 void tp_conn_mark_dirty(tp_conn *c);
 void tp_conn_close(tp_conn *c);
