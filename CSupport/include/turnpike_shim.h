@@ -370,6 +370,13 @@ tp_tls_ctx *tp_tls_ctx_new(const tp_tls_options *options, char *err, size_t err_
 int tp_tls_ctx_add(tp_tls_ctx *ctx, const char *server_name, const char *chain_pem_path,
                    const char *key_pem_path, const char *client_ca_pem_path, char *err, size_t err_len);
 
+/* Any thread, after tp_tls_ctx_add for the same name (NULL: the default certificate):
+ * staple the DER OCSP response in der_path (e.g. from `openssl ocsp -respout`) to
+ * handshakes for that certificate whose client asks for status. The file is read now;
+ * a newer response takes a reload. Returns 0, or -1 with a message in err. */
+int tp_tls_ctx_set_ocsp_staple(tp_tls_ctx *ctx, const char *server_name, const char *der_path,
+                               char *err, size_t err_len);
+
 void tp_tls_ctx_retain(tp_tls_ctx *ctx);
 void tp_tls_ctx_release(tp_tls_ctx *ctx);
 

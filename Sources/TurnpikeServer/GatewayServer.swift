@@ -88,6 +88,7 @@ public final class GatewayServer: @unchecked Sendable {
             "\($0.admin ? "admin " : "")\($0.protocolType == .https ? "https" : "http")://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)"
         }
         log("serving \(snapshot.config.apis.count) api(s) on \(addresses.joined(separator: ", ")) with \(workerCount) worker(s)")
+        CertificateWatcher(server: self).start()
 
         while true {
             var sig: Int32 = 0
