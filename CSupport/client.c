@@ -36,7 +36,12 @@ static void end_exchange(tp_conn *c) {
 
 void tp_conn_close(tp_conn *c) {
     if (c->closing) return;
-    if (c->ssl && !c->lingering) tp_tls_conn_close_notify(c);
+    if (c->ssl && !c->lingering && !c->notified) {
+        /* Sending close_notify may fail and close the connection from inside: once only. */
+        c->notified = 1;
+        tp_tls_conn_close_notify(c);
+        if (c->closing) return;
+    }
     c->closing = 1;
     if (c->h2) tp_h2_close(c);
     tp_exchange *ex = &c->ex;
@@ -107,7 +112,11 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
  * response is not destroyed by a reset caused by unread input. */
 static void conn_linger(tp_conn *c) {
     if (c->closing || c->lingering) return;
-    if (c->ssl) tp_tls_conn_close_notify(c);
+    if (c->ssl && !c->notified) {
+        c->notified = 1;
+        tp_tls_conn_close_notify(c);
+        if (c->closing) return;
+    }
     c->lingering = 1;
     c->rpos = c->rlen;
     c->deadline_ns = tp_loop_ns(c->worker) + (uint64_t)TP_LINGER_MS * 1000000ull;

@@ -135,6 +135,7 @@ struct tp_conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     uint8_t tls_ready;        /* handshake complete */
+    uint8_t notified;         /* close_notify was attempted */
     /* HTTP/2: NULL while the connection speaks HTTP/1.1. */
     tp_h2 *h2;
     uint8_t h2c;              /* the listener accepts h2c with prior knowledge */
