@@ -21,6 +21,7 @@ static void on_conn_closed(uv_handle_t *h) {
     free(c->rbuf);
     tp_buf_free(&c->ex.up_head);
     tp_buf_free(&c->ex.client_head);
+    tp_buf_free(&c->ex.body_buf);
     free(c);
     tp_worker_conn_closed(w);
 }
@@ -208,8 +209,10 @@ static void discard_body(tp_conn *c) {
 static void start_exchange(tp_conn *c, const tp_request_head *h) {
     tp_exchange *ex = &c->ex;
     tp_worker *w = c->worker;
-    tp_buf up_head = ex->up_head, client_head = ex->client_head;
+    tp_buf up_head = ex->up_head, client_head = ex->client_head, body_buf = ex->body_buf;
     memset(ex, 0, sizeof *ex);
+    ex->body_buf = body_buf;
+    ex->body_buf.len = 0;
     ex->up_head = up_head;
     ex->up_head.len = 0;
     ex->client_head = client_head;
@@ -275,7 +278,13 @@ void tp_conn_progress(tp_conn *c) {
             c->info.request_index++;
             continue;
         }
-        if (ex->state == TP_EX_DISPATCHED) return;
+        if (ex->state == TP_EX_DISPATCHED) {
+            if (ex->body_reading) {
+                if (tp_ex_buffer_body(c)) continue;
+                ensure_reading(c);
+            }
+            return;
+        }
         if (ex->state == TP_EX_PROXYING && ex->pending_error) {
             tp_upstream_error kind = (tp_upstream_error)ex->pending_error;
             ex->pending_error = 0;

@@ -209,6 +209,11 @@ typedef struct {
      * that outgrows the capture limit is reported once with data == NULL and len == 1
      * (give up), and not again. */
     void (*on_upstream_body)(void *ctx, tp_exchange *ex, const uint8_t *data, size_t len);
+    /* The whole request body an exchange asked for with tp_exchange_read_body(), status 0;
+     * or status 413 (longer than max_bytes) or 400 (malformed chunked framing) with no
+     * data. `data` is valid during the call only. Swift then answers the exchange
+     * (tp_exchange_respond), now or later on this thread. */
+    void (*on_request_body)(void *ctx, tp_exchange *ex, const uint8_t *data, size_t len, uint16_t status);
 } tp_callbacks;
 
 typedef struct {
@@ -313,6 +318,12 @@ void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target);
 /* Before or during on_upstream_head: also hand the response body to Swift
  * (on_upstream_body) as it is relayed, up to max_bytes — e.g. to store it in a cache. */
 void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes);
+
+/* From on_request (or later, before answering): read the whole request body into a
+ * buffer the shim owns (Content-Length or chunked; "100 Continue" sent when asked for)
+ * and hand it to on_request_body, for integrations that need the body before they can
+ * start (Lambda events). Answering the exchange stays Swift's job. */
+void tp_exchange_read_body(tp_exchange *ex, uint64_t max_bytes);
 
 /* From on_upstream_head only: the head to send to the client (status line and fields,
  * no framing fields, no blank line). The shim frames and streams the body. */

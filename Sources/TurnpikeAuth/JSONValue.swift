@@ -1,5 +1,5 @@
 /// A parsed JSON value, as JWT headers, claims and JWKS documents carry them.
-enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number written without fraction or exponent that fits 64 bits.
@@ -9,12 +9,12 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
@@ -43,7 +43,7 @@ enum JSONValue: Sendable, Equatable {
     }
 
     /// Compact JSON text, object members in sorted order.
-    func writeJSON(to out: inout String) {
+    public func writeJSON(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -93,21 +93,21 @@ enum JSONValue: Sendable, Equatable {
 /// duplicate object members (a JOSE header or claim set with two `alg` or two `exp`
 /// members is refused rather than read one way here and another way elsewhere),
 /// nesting bounded so hostile input cannot exhaust the stack.
-struct JSONParser {
+public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
     private static let maxDepth = 32
 
     /// Parses a whole document; nil when it is not exactly one valid JSON value.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
         var parser = JSONParser(bytes: bytes)
         guard let value = parser.value() else { return nil }
         parser.skipWhitespace()
         return parser.index == bytes.count ? value : nil
     }
 
-    static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 

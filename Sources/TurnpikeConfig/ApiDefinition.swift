@@ -56,6 +56,8 @@ public struct Integration: Sendable, Equatable {
     public let method: String?
     public let timeoutMillis: Int
     public let payloadFormatVersion: String?
+    /// AWS_PROXY: the local function the URI names.
+    public let functionName: String?
     /// Applied in order to the upstream request.
     public let requestParameters: [ParameterMapping]
     /// Keyed by the upstream status code ("200"..."599"), applied to matching responses.
@@ -64,7 +66,7 @@ public struct Integration: Sendable, Equatable {
     public init(
         name: String, type: IntegrationType, uri: IntegrationURI, method: String?, timeoutMillis: Int,
         payloadFormatVersion: String?, requestParameters: [ParameterMapping],
-        responseParameters: [String: [ParameterMapping]]
+        responseParameters: [String: [ParameterMapping]], functionName: String? = nil
     ) {
         self.name = name
         self.type = type
@@ -72,6 +74,7 @@ public struct Integration: Sendable, Equatable {
         self.method = method
         self.timeoutMillis = timeoutMillis
         self.payloadFormatVersion = payloadFormatVersion
+        self.functionName = functionName
         self.requestParameters = requestParameters
         self.responseParameters = responseParameters
     }
@@ -80,6 +83,8 @@ public struct Integration: Sendable, Equatable {
 /// The kind of integration.
 public enum IntegrationType: String, Sendable, Equatable, CaseIterable {
     case httpProxy = "HTTP_PROXY"
+    /// Lambda proxy: the request as a payload 1.0/2.0 event to `functionName`.
+    case awsProxy = "AWS_PROXY"
 }
 
 /// A parsed `http://` or `https://` integration URI: where to connect, and the request target to send.

@@ -2,7 +2,7 @@ import Yams
 
 extension ConfigParser {
     func apis(
-        _ top: ObjectReader, targetGroupNames: TargetGroupNames, authorizerTypes: [String: String]
+        _ top: ObjectReader, targetGroupNames: IntegrationTargetNames, authorizerTypes: [String: String]
     ) -> [ApiDefinition] {
         var names = UniqueNames()
         var ids: [String: String] = [:]

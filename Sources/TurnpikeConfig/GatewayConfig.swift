@@ -13,11 +13,14 @@ public struct GatewayConfig: Sendable, Equatable {
     public let apiKeys: [ApiKeyConfig]
     /// Usage plans: per-key throttles and quotas over api stages.
     public let usagePlans: [UsagePlanConfig]
+    /// Local Lambda functions (extension); AWS_PROXY integrations name them.
+    public let functions: [LambdaFunction]
 
     public init(
         listeners: [Listener], settings: GatewaySettings, targetGroups: [TargetGroup],
         apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String,
-        authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = []
+        authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = [],
+        functions: [LambdaFunction] = []
     ) {
         self.listeners = listeners
         self.settings = settings
@@ -28,6 +31,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.authorizers = authorizers
         self.apiKeys = apiKeys
         self.usagePlans = usagePlans
+        self.functions = functions
     }
 }
 

@@ -13,6 +13,8 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
     case limitExceeded
     /// 421: a mutual-TLS domain asked for over a connection not made (and verified) for it.
     case misdirected
+    /// 502 for a Lambda proxy integration: a function error or a malformed response.
+    case lambdaFailure
 
     public var status: Int {
         switch self {
@@ -27,6 +29,7 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .unauthorized: 401
         case .tooManyRequests, .limitExceeded: 429
         case .misdirected: 421
+        case .lambdaFailure: 502
         }
     }
 
@@ -43,6 +46,7 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .unauthorized: "Unauthorized"
         case .tooManyRequests, .limitExceeded: "Too Many Requests"
         case .misdirected: "Misdirected Request"
+        case .lambdaFailure: "Bad Gateway"
         }
     }
 
@@ -62,6 +66,7 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .tooManyRequests: "Too Many Requests"
         case .limitExceeded: "Limit Exceeded"
         case .misdirected: "Misdirected Request"
+        case .lambdaFailure: "Internal server error"
         }
     }
 

@@ -1,6 +1,7 @@
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeCors
+import TurnpikeLambda
 import TurnpikeRouting
 import TurnpikeTraffic
 
@@ -415,7 +416,13 @@ public enum UpstreamPathPart: Sendable {
     case pathParameter(Int)
 }
 
-/// An HTTP_PROXY integration as one stage sends it: stage variables already substituted.
+/// The function an AWS_PROXY integration invokes and the event format it gets.
+public struct LambdaTarget: Sendable, Equatable {
+    public let functionName: String
+    public let format: PayloadFormat
+}
+
+/// An integration as one stage sends it: stage variables already substituted.
 public final class StageIntegration: Sendable {
     public let name: String
     public let targetGroup: Int
@@ -432,12 +439,34 @@ public final class StageIntegration: Sendable {
     public let responseParameters: [String: [ParameterMapping]]
     /// True when some mapping touches the path or query string.
     public let mapsPathOrQuery: Bool
+    /// AWS_PROXY: the function and payload format; nil for HTTP_PROXY.
+    public let lambda: LambdaTarget?
 
     init(
         integration: Integration, stageName: String, variables: [String: String], routeTable: RouteTable,
         groupIndex: [String: Int], fixedGroup: (Endpoint, Bool) -> Int
     ) throws(SnapshotError) {
         name = integration.name
+        timeoutMillis = UInt32(integration.timeoutMillis)
+        requestParameters = integration.requestParameters
+        responseParameters = integration.responseParameters
+        if integration.type == .awsProxy {
+            guard let function = integration.functionName else {
+                throw SnapshotError(message: "integration \(integration.name): no function")
+            }
+            lambda = LambdaTarget(
+                functionName: function,
+                format: integration.payloadFormatVersion == "1.0" ? .v1 : .v2)
+            targetGroup = -1
+            hostHeader = []
+            pathParts = []
+            passesClientPath = true
+            uriQuery = nil
+            method = nil
+            mapsPathOrQuery = false
+            return
+        }
+        lambda = nil
         func stageVariable(_ n: String) throws(SnapshotError) -> String {
             guard let v = variables[n] else {
                 throw SnapshotError(message: "integration \(integration.name): stage \(stageName) has no stage variable \(n)")
@@ -509,9 +538,6 @@ public final class StageIntegration: Sendable {
         pathParts = parts
         uriQuery = query
         method = integration.method.flatMap { $0 == "ANY" ? nil : Array($0.utf8) }
-        timeoutMillis = UInt32(integration.timeoutMillis)
-        requestParameters = integration.requestParameters
-        responseParameters = integration.responseParameters
         mapsPathOrQuery = integration.requestParameters.contains {
             switch $0.target {
             case .path, .querystring: true

@@ -2,6 +2,7 @@ import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeCors
+import TurnpikeLambda
 import TurnpikeRouting
 
 /// The request pipeline, top to bottom. Each phase is a small type with one entry point
@@ -89,6 +90,12 @@ public enum Pipeline {
         case .refuse(let response): return .respond(response, resolution)
         case .intent(let i): intent = i
         }
+        if let target = served.route.integration.lambda {
+            // Lambda responses are not stored in the stage cache (yet): waiters go on their own.
+            if case .fill(let key, let stageCache, _)? = intent { state.abandonedWaiters = stageCache.cache.abandon(key) }
+            return .invoke(LambdaPlan(
+                resolution: resolution, target: target, timeoutMillis: served.route.integration.timeoutMillis))
+        }
         var decision = IntegratePhase.run(
             request: request, resolution: resolution, served: served, snapshot: snapshot, state: &state,
             requestId: requestId, nowNs: nowNs, epochMs: epochMs)
@@ -163,6 +170,15 @@ public enum PipelineDecision {
     case cacheHit(CachedResponse, Resolution)
     /// The upstream head is in PipelineState.upstreamHead.
     case proxy(ProxyPlan)
+    /// AWS_PROXY: read the body, build the event, invoke the function.
+    case invoke(LambdaPlan)
+}
+
+/// A Lambda proxy exchange ready to go once its body is read.
+public struct LambdaPlan {
+    public var resolution: Resolution
+    public var target: LambdaTarget
+    public var timeoutMillis: UInt32
 }
 
 /// An HTTP_PROXY exchange ready to go.

@@ -1,5 +1,6 @@
 import CTurnpikeShim
 import TurnpikeGateway
+import TurnpikeLambda
 
 /// What a worker remembers of one exchange between the request and its end.
 struct ExchangeRecord {
@@ -33,6 +34,19 @@ struct ExchangeRecord {
     var parkedTarget = tp_upstream_target()
     /// The integration maps response parameters (looked up on the response only then).
     var hasResponseMappings = false
+    /// AWS_PROXY: what the event is built from once the body is read.
+    var lambda: PendingLambda?
+    /// When the integration was invoked (Lambda), for the access log's integration latency.
+    var upstreamStartNs: UInt64 = 0
+}
+
+/// A Lambda proxy exchange between its head and its invocation.
+struct PendingLambda {
+    let request: ProxyRequest
+    let target: LambdaTarget
+    let timeoutMillis: UInt32
+    /// The body travels base64-encoded.
+    let binary: Bool
 }
 
 /// The request's fields the access log needs after the request bytes are gone.

@@ -31,6 +31,9 @@ public final class GatewayServer: @unchecked Sendable {
     /// on reload, kept while the process runs (a handful at most).
     private let upstreamTLS = Mutex<[String: UpstreamTLSClient]>([:])
     private let listeners: [Listener]
+    /// Local Lambda functions' process pools; nil when none are configured. Functions
+    /// added or changed by a reload take effect on restart.
+    private(set) var functions: FunctionHost?
 
     /// Loads and validates the configuration; throws with every problem found.
     public init(configPath: String, workers: Int?) throws {
@@ -73,6 +76,16 @@ public final class GatewayServer: @unchecked Sendable {
 
         let tls = try TLSContext.buildAll(snapshot.config)
         try prepareUpstreamTLS(snapshot)
+        if !snapshot.config.functions.isEmpty {
+            let host = try FunctionHost(
+                functions: snapshot.config.functions,
+                deliver: { [unowned self] ticket, outcome, receivedNs in
+                    self.worker(ticket.worker)?.post(.lambdaFinished(token: ticket.token, outcome: outcome, receivedNs: receivedNs))
+                },
+                log: { [unowned self] line in self.log(line) })
+            host.start()
+            functions = host
+        }
         for i in 0..<workerCount {
             let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
             var mine: [(index: Int, listener: Listener)] = []
@@ -99,6 +112,7 @@ public final class GatewayServer: @unchecked Sendable {
             log("draining (up to \(timeout / 1000) s) on \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
+            functions?.stop()
             stateRegistry.close()
             for sink in sinks.withLock({ Array($0.values) }) { sink.flush() }
             log("stopped")

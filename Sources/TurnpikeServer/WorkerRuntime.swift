@@ -3,6 +3,7 @@ import Synchronization
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeGateway
+import TurnpikeLambda
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,9 @@ enum WorkerMessage: Sendable {
     case cacheFilled(tokens: [UInt64], response: CachedResponse?)
     /// New certificates for HTTPS listeners (by listener index), after a reload.
     case adoptTLS([Int: TLSContext])
+    /// A Lambda invocation this worker started has ended (`receivedNs`: when the
+    /// function's answer reached the gateway).
+    case lambdaFinished(token: UInt64, outcome: InvocationOutcome, receivedNs: UInt64)
 }
 
 /// One worker: owns a shim worker (a uv_loop on its own thread) and everything the
@@ -71,7 +75,7 @@ final class WorkerRuntime: @unchecked Sendable {
             on_request: onRequestThunk, on_upstream_head: onUpstreamHeadThunk,
             on_upstream_error: onUpstreamErrorThunk, on_exchange_end: onExchangeEndThunk,
             on_wakeup: onWakeupThunk, on_tick: onTickThunk, on_probe_result: onProbeResultThunk,
-            on_upstream_body: onUpstreamBodyThunk)
+            on_upstream_body: onUpstreamBodyThunk, on_request_body: onRequestBodyThunk)
         var options = options
         let ctx = Unmanaged.passUnretained(self).toOpaque()
         guard let w = tp_worker_create(UInt32(index), ctx, &callbacks, &options) else {
@@ -125,6 +129,10 @@ final class WorkerRuntime: @unchecked Sendable {
                 for token in tokens { resumeWaiter(token: token, response: response) }
             case .adoptTLS(let contexts):
                 for (listener, context) in contexts { tp_worker_set_tls(worker, UInt32(listener), context.pointer) }
+            case .lambdaFinished(let token, let outcome, let receivedNs):
+                guard let slot = exchanges.slot(for: token), let ex = exchanges[slot].exchange else { continue }
+                finishLambda(ex, slot: slot, outcome: outcome)
+                if case .success = outcome { server.functions?.timings.withLock { $0.record(outbound: tp_now_ns() &- receivedNs) } }
             }
         }
     }
@@ -201,6 +209,21 @@ final class WorkerRuntime: @unchecked Sendable {
             respondCached(ex, cached, requestId: requestId, statusHeader: stageCache?.statusHeader,
                           extra: pipeline.corsHeaders + pipeline.responseHeaders
                               + (deploymentHeader(snapshot, resolution) ?? []))
+        case .invoke(let plan):
+            exchanges[slot].resolution = plan.resolution
+            let served = Served(snapshot: snapshot, resolution: plan.resolution)
+            if snapshot.apis[plan.resolution.apiIndex].cors != nil {
+                exchanges[slot].replacesCors = true
+                exchanges[slot].responseExtras = pipeline.corsHeaders
+            }
+            exchanges[slot].responseExtras.append(contentsOf: pipeline.responseHeaders)
+            let proxy = LambdaRequest.make(
+                request: request, resolution: plan.resolution, served: served, captures: pipeline.captures,
+                requestId: requestId, epochMs: epochMs, auth: pipeline.auth)
+            exchanges[slot].lambda = PendingLambda(
+                request: proxy, target: plan.target, timeoutMillis: plan.timeoutMillis,
+                binary: proxy.bodyIsBinary(binaryMediaTypes: []))
+            tp_exchange_read_body(ex, UInt64(snapshot.maxBodyBytes))
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
             exchanges[slot].endpoint = plan.endpoint
@@ -231,6 +254,88 @@ final class WorkerRuntime: @unchecked Sendable {
                 tp_exchange_proxy(ex, &target, head.baseAddress, head.count)
             }
         }
+    }
+
+    /// The request body of a Lambda exchange arrived: the event goes to the function.
+    fileprivate func onRequestBody(_ ex: OpaquePointer, _ data: UnsafePointer<UInt8>?, _ len: Int, _ status: UInt16) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0, let pending = exchanges[slot].lambda else { return }
+        guard status == 0 else {
+            exchanges[slot].failure = status == 413 ? "request body over the payload limit" : "malformed chunked request body"
+            respondGateway(ex, status == 413 ? .requestTooLarge : .badRequest, requestId: exchanges[slot].requestId)
+            return
+        }
+        guard let functions = server.functions, functions.knows(pending.target.functionName) else {
+            exchanges[slot].failure = "no function \(pending.target.functionName) is running"
+            respondGateway(ex, .badGateway, requestId: exchanges[slot].requestId)
+            return
+        }
+        let body = data.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
+        let event = ProxyEvent.build(pending.request, body: body, binary: pending.binary, format: pending.target.format)
+        let now = tp_now_ns()
+        let function = server.snapshot.config.functions.first { $0.name == pending.target.functionName }
+        // The function's own timeout kills its process; the integration's timeout bounds the wait.
+        let functionMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
+        let waitMs = min(functionMs, UInt64(pending.timeoutMillis))
+        let invocation = Invocation(
+            id: lambdaRequestId(slot), payload: event, deadlineNs: now &+ waitMs * 1_000_000,
+            deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
+            ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now)
+        exchanges[slot].upstreamStartNs = now
+        functions.submit(function: pending.target.functionName, invocation)
+    }
+
+    /// A UUID-shaped Lambda request id.
+    private func lambdaRequestId(_ slot: Int) -> String {
+        var r = SystemRandomNumberGenerator()
+        let a = r.next() as UInt64, b = r.next() as UInt64
+        func hex(_ v: UInt64, _ digits: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, digits - s.count)) + s
+        }
+        return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xFFFF, 4))-4\(hex(a & 0xFFF, 3))-\(hex(8 | (b >> 62), 1))\(hex((b >> 48) & 0xFFF, 3))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
+    }
+
+    /// Answers a Lambda exchange from its invocation's outcome, as API Gateway would.
+    private func finishLambda(_ ex: OpaquePointer, slot: Int, outcome: InvocationOutcome) {
+        guard let pending = exchanges[slot].lambda else { return }
+        let requestId = exchanges[slot].requestId
+        let response: GatewayResponse
+        switch outcome {
+        case .success(let payload):
+            switch ProxyResponse.parse(payload, format: pending.target.format) {
+            case .success(let parsed):
+                out.removeAll(keepingCapacity: true)
+                var extra = exchanges[slot].responseExtras
+                extra.append(contentsOf: Array("apigw-requestid: ".utf8))
+                requestId.append(to: &extra)
+                extra.append(13); extra.append(10)
+                parsed.writeHead(reason: ReasonPhrase.forStatus(parsed.statusCode), extra: extra, into: &out)
+                out.withUnsafeBufferPointer { head in
+                    parsed.body.withUnsafeBufferPointer { body in
+                        tp_exchange_respond(ex, head.baseAddress, head.count, body.baseAddress, body.count, 0)
+                    }
+                }
+                return
+            case .failure(let error):
+                exchanges[slot].failure = error.logMessage
+                response = .lambdaFailure
+            }
+        case .functionError(let document):
+            exchanges[slot].failure = "function error: " + String(decoding: document.prefix(1000), as: UTF8.self)
+            response = .lambdaFailure
+        case .failed(let reason):
+            exchanges[slot].failure = reason
+            response = .lambdaFailure
+        case .timedOut:
+            exchanges[slot].failure = "the function ran past its timeout"
+            response = .integrationTimeout
+        case .throttled:
+            exchanges[slot].failure = "the function's reserved concurrency is in use"
+            response = .tooManyRequests
+        }
+        warn("\(response.status) for request \(requestId.string): \(exchanges[slot].failure ?? "Lambda failure")", endpoint: nil)
+        respondGateway(ex, response, requestId: requestId, extraHeaders: exchanges[slot].responseExtras)
     }
 
     /// `x-turnpike-deployment` on stages with a canary: which deployment served.
@@ -547,10 +652,12 @@ final class WorkerRuntime: @unchecked Sendable {
         case ("DELETE", "/admin/cache"):
             let (status, body) = server.flushCache(query: string(request.query), snapshot: snapshot)
             respondJSON(ex, slot: slot, status: status, body: body)
+        case ("GET", "/admin/lambda"):
+            respondJSON(ex, slot: slot, status: 200, body: server.functions?.timings.withLock { $0.json } ?? "{}")
         case ("GET", "/admin/usage"):
             let (status, body) = server.usage(query: string(request.query), snapshot: snapshot)
             respondJSON(ex, slot: slot, status: status, body: body)
-        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"), (_, "/admin/cache"):
+        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"), (_, "/admin/cache"), (_, "/admin/lambda"):
             respondJSON(ex, slot: slot, status: 405, body: "{\"message\":\"Method Not Allowed\"}")
         default:
             respondJSON(ex, slot: slot, status: 404, body: "{\"message\":\"Not Found\"}")
@@ -676,6 +783,9 @@ private let onTickThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { c
 }
 private let onUpstreamBodyThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int) -> Void = { ctx, ex, data, len in
     runtime(ctx).onUpstreamBody(ex!, data, len)
+}
+private let onRequestBodyThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int, UInt16) -> Void = { ctx, ex, data, len, status in
+    runtime(ctx).onRequestBody(ex!, data, len, status)
 }
 private let onProbeResultThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt16) -> Void = { ctx, token, status in
     runtime(ctx).onProbeResult(token, status)

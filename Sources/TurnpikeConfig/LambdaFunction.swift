@@ -1,0 +1,49 @@
+import Foundation
+
+/// A local Lambda function (extension): a pool of processes that speak the Lambda Runtime API.
+public struct LambdaFunction: Sendable, Equatable {
+    /// Unique; AWS_PROXY integrations name it in `function:NAME` or a Lambda ARN.
+    public let name: String
+    /// argv of one worker process, e.g. `["python3", "-m", "awslambdaric", "app.handler"]`.
+    public let command: [String]
+    /// Absolute; the config file's folder when not given.
+    public let workingDirectory: String
+    /// Added to the gateway's own environment and the Lambda variables.
+    public let environment: [String: String]
+    /// A running invocation is killed (and its process replaced) after this.
+    public let timeoutSeconds: Int
+    public let memorySize: Int
+    /// The pool size: concurrent invocations beyond it are throttled (429).
+    public let reservedConcurrency: Int
+
+    public init(
+        name: String, command: [String], workingDirectory: String, environment: [String: String] = [:],
+        timeoutSeconds: Int = 3, memorySize: Int = 128, reservedConcurrency: Int = 10
+    ) {
+        self.name = name
+        self.command = command
+        self.workingDirectory = workingDirectory
+        self.environment = environment
+        self.timeoutSeconds = timeoutSeconds
+        self.memorySize = memorySize
+        self.reservedConcurrency = reservedConcurrency
+    }
+}
+
+extension LambdaFunction {
+    /// The function an AWS_PROXY integration URI names: `function:NAME`,
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`, or API Gateway's
+    /// `arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/<lambda arn>/invocations`.
+    public static func functionName(inIntegrationUri uri: String) -> String? {
+        var text = Substring(uri)
+        if text.hasPrefix("arn:aws:apigateway:") {
+            guard let start = text.range(of: "/functions/"), text.hasSuffix("/invocations") else { return nil }
+            text = text[start.upperBound..<text.index(text.endIndex, offsetBy: -"/invocations".count)]
+        }
+        guard let marker = text.range(of: "function:", options: .backwards) else { return nil }
+        if marker.lowerBound != text.startIndex && !text.hasPrefix("arn:aws:lambda:") { return nil }
+        let name = text[marker.upperBound...].split(separator: ":", omittingEmptySubsequences: false).first ?? ""
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        return !name.isEmpty && name.count <= 64 && allowed ? String(name) : nil
+    }
+}
