@@ -10,11 +10,12 @@ extension ConfigParser {
                 "name", "command", "workingDirectory", "environment", "timeoutSeconds", "memorySize",
                 "reservedConcurrency",
             ]) else { continue }
-            let name = fields.requiredString("name") ?? ""
+            var name = fields.requiredString("name") ?? ""
             if !name.isEmpty, let nameNode = fields.node("name") {
                 if LambdaFunction.functionName(inIntegrationUri: "function:" + name) != name {
                     log.add(path.key("name"), at: nameNode,
                             "a function name is 1 to 64 of A-Z a-z 0-9 - _, got \"\(name)\"")
+                    name = ""
                 } else {
                     names.claim(name, "function name", path.key("name"), at: nameNode.mark, log: log)
                 }
@@ -40,13 +41,15 @@ extension ConfigParser {
                 }
                 if let value = log.string(entry.value, entry.path) { environment[entry.key] = value }
             }
-            functions.append(LambdaFunction(
+            let function = LambdaFunction(
                 name: name, command: command,
-                workingDirectory: resolve(fields.string("workingDirectory") ?? "."),
+                workingDirectory: fields.string("workingDirectory").map(resolve) ?? (directory.isEmpty ? "." : directory),
                 environment: environment,
                 timeoutSeconds: fields.int("timeoutSeconds", default: 3, in: 1...900),
                 memorySize: fields.int("memorySize", default: 128, in: 128...10240),
-                reservedConcurrency: fields.int("reservedConcurrency", default: 10, in: 1...1000)))
+                reservedConcurrency: fields.int("reservedConcurrency", default: 10, in: 1...1000))
+            // Only valid names can be referred to (an invalid one is reported above).
+            if !name.isEmpty { functions.append(function) }
         }
         return functions
     }

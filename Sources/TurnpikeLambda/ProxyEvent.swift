@@ -165,7 +165,7 @@ public enum ProxyEvent {
         }
         json.member("domainName", r.domainName)
         json.member("domainPrefix", r.domainPrefix)
-        json.member("extendedRequestId", r.requestId)
+        json.member("extendedRequestId", r.extendedRequestId ?? r.requestId)
         json.member("httpMethod", r.method)
         json.key("identity")
         json.beginObject()

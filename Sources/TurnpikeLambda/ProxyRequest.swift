@@ -29,6 +29,8 @@ public struct ProxyRequest: Sendable, Equatable {
     public var apiId: String
     public var stage: String
     public var requestId: String
+    /// REST's `extendedRequestId`; the request id unless set.
+    public var extendedRequestId: String?
     /// Milliseconds since the epoch when the request arrived.
     public var epochMs: UInt64
     /// The same instant as `09/Apr/2015:12:34:56 +0000`.

@@ -100,6 +100,8 @@ private extension PipelineHarness {
                 return .respond(response)
             case .preflight:
                 return .other("preflight")
+            case .invoke:
+                return .other("invoke")
             }
         }
     }

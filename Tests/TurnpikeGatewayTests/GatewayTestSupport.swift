@@ -100,6 +100,8 @@ enum PipelineOutcome: Equatable {
     case preflight
     case cacheHit(status: Int, body: String)
     case proxy(head: String, targetGroup: String, endpoint: String)
+    /// AWS_PROXY: the function and payload format.
+    case invoke(function: String, format: String)
 }
 
 /// Runs requests through `Pipeline.run` against one snapshot, reusing the state as a worker does.
@@ -141,6 +143,8 @@ struct PipelineHarness {
                     head: String(decoding: state.upstreamHead, as: UTF8.self),
                     targetGroup: snapshot.targetGroups[plan.targetGroup].name,
                     endpoint: "\(endpoint.host):\(endpoint.port)")
+            case .invoke(let plan):
+                return .invoke(function: plan.target.functionName, format: plan.target.format.rawValue)
             }
         }
     }
