@@ -44,6 +44,9 @@ public struct AuthorizerRequestValues: Sendable {
     public var sourceIp: String = ""
     /// The request's arrival, milliseconds since 1970.
     public var epochMillis: Int64 = 0
+    /// The same instant as `12/Mar/2020:19:03:58 +0000` (`requestTime` / `time`); the
+    /// gateway formats it once per request (`AccessLogFormatter.clfTime`).
+    public var requestTime: String = ""
     /// REST `requestContext.identity.apiKey`, when the method requires a key.
     public var apiKey: String?
     /// `$context.NAME` values an HTTP API identity source may name (e.g. `routeKey`),

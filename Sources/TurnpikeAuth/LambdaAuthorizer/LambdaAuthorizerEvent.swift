@@ -88,7 +88,7 @@ public enum LambdaAuthorizerEvent {
                 "requestId": .string(request.requestId),
                 "routeKey": .string(request.routeKey),
                 "stage": .string(request.stage),
-                "time": .string(requestTime(epochMillis: request.epochMillis)),
+                "time": .string(request.requestTime),
                 "timeEpoch": .integer(request.epochMillis),
             ]),
         ]
@@ -128,7 +128,7 @@ public enum LambdaAuthorizerEvent {
                 "domainName": .string(request.domainName),
                 "domainPrefix": .string(request.domainPrefix),
                 "protocol": .string(request.protocolName),
-                "requestTime": .string(requestTime(epochMillis: request.epochMillis)),
+                "requestTime": .string(request.requestTime),
                 "requestTimeEpoch": .integer(request.epochMillis),
             ]),
         ]
@@ -170,27 +170,5 @@ public enum LambdaAuthorizerEvent {
         var map: [String: JSONValue] = [:]
         for group in groups { map[group.name] = .array(group.values.map(JSONValue.string)) }
         return .object(map)
-    }
-
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// `12/Mar/2020:19:03:58 +0000`, the `requestTime` / `time` format (always UTC).
-    static func requestTime(epochMillis: Int64) -> String {
-        let seconds = epochMillis >= 0 ? epochMillis / 1000 : (epochMillis - 999) / 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Civil date from days since 1970-01-01: the civil_from_days algorithm (eras of 400 years).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(two(day))/\(months[Int(month - 1)])/\(year):\(two(secondOfDay / 3600)):"
-            + "\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) +0000"
     }
 }
