@@ -71,10 +71,11 @@ final class AuthorizerIdentityAndCacheTests: XCTestCase {
         }
     }
 
-    func testInvalidConfigurationIsRefused() {
-        XCTAssertThrowsError(try AuthorizerIdentitySource(expressions: [])) {
-            XCTAssertEqual($0 as? AuthorizerIdentitySource.ConfigError, .noExpressions)
-        }
+    func testNoIdentitySourcesGiveNoValues() throws {
+        XCTAssertEqual(try AuthorizerIdentitySource(expressions: []).values(in: request(), kind: .http), [])
+    }
+
+    func testUnknownExpressionsAndBadValidationRegexAreRefused() {
         for bad in ["$request.body.token", "header.Authorization", "$request.header.", "method.request.path.id"] {
             XCTAssertThrowsError(try AuthorizerIdentitySource(expressions: [bad]), bad) {
                 XCTAssertEqual($0 as? AuthorizerIdentitySource.ConfigError, .unknownExpression(bad))

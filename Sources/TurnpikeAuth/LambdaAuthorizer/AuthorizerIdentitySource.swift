@@ -60,7 +60,6 @@ public struct AuthorizerIdentitySource: @unchecked Sendable {
     // @unchecked: Regex holds no mutable state once compiled; it is only read here.
 
     public enum ConfigError: Error, Sendable, Equatable {
-        case noExpressions
         case unknownExpression(String)
         case invalidValidationExpression(String)
     }
@@ -68,9 +67,9 @@ public struct AuthorizerIdentitySource: @unchecked Sendable {
     public let expressions: [IdentitySourceExpression]
     private let validation: Regex<AnyRegexOutput>?
 
-    /// `validationExpression` is for TOKEN authorizers (one header).
+    /// `validationExpression` is for TOKEN authorizers (one header). No expressions is
+    /// valid: HTTP APIs and REST REQUEST authorizers without caching need none.
     public init(expressions: [String], validationExpression: String? = nil) throws(ConfigError) {
-        guard !expressions.isEmpty else { throw .noExpressions }
         var parsed: [IdentitySourceExpression] = []
         for text in expressions {
             let trimmed = text.trimmingSpaces
@@ -106,7 +105,7 @@ public struct AuthorizerIdentitySource: @unchecked Sendable {
             }
             values.append(value)
         }
-        if let validation, (try? validation.wholeMatch(in: values[0])) == nil {
+        if let validation, let token = values.first, (try? validation.wholeMatch(in: token)) == nil {
             throw .tokenFailedValidation
         }
         return values
