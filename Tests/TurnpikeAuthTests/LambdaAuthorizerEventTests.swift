@@ -141,4 +141,18 @@ final class LambdaAuthorizerEventTests: XCTestCase {
         XCTAssertEqual(event["rawQueryString"], .string(""))
         XCTAssertNil(event["requestContext"]?["http"]?["userAgent"])
     }
+
+    // An event API Gateway sent for `ANY /{proxy+}` on stage `dev` (quoted in a public
+    // project's notes): the route ARN names the request's method and its path without the
+    // stage, `rawPath` keeps the stage.
+    func testHttpPayloadV2RouteArnUsesTheRequestMethodAndPathWithoutTheStage() {
+        var request = AuthorizerRequestValues(region: "eu-west-2", accountId: "700060376888", apiId: "8lk68m9h25",
+                                              stage: "dev", httpMethod: "GET", path: "/", resource: "/{proxy+}")
+        request.requestPath = "/dev/"
+        request.routeKey = "ANY /{proxy+}"
+        let event = parsed(LambdaAuthorizerEvent.httpV2(request, identityValues: ["secret"]))
+        XCTAssertEqual(event["routeArn"], .string("arn:aws:execute-api:eu-west-2:700060376888:8lk68m9h25/dev/GET/"))
+        XCTAssertEqual(event["rawPath"], .string("/dev/"))
+        XCTAssertEqual(event["routeKey"], .string("ANY /{proxy+}"))
+    }
 }

@@ -42,8 +42,9 @@ public struct AuthorizedPrincipal: Sendable, Equatable {
 ///   policy that does not allow the route).
 /// - 500, REST: `{"message":null}` with `x-amzn-ErrorType: AuthorizerConfigurationException`
 ///   (the AUTHORIZER_CONFIGURATION_ERROR gateway response renders
-///   `$context.error.messageString`, which is null here; reported as `{ "message": null }`
-///   in "API Gateway + Lambda authorizer + Lambda proxy integration failure modes", dev.to).
+///   `$context.error.messageString`, which is null here; the exact body is quoted in
+///   "Debugging custom ApiGateway authorizers", loige.co, and as `{ "message": null }` in
+///   "API Gateway + Lambda authorizer + Lambda proxy integration failure modes", dev.to).
 /// - 500, HTTP APIs: `{"message":"Internal Server Error"}` (HTTP API Lambda authorizer page,
 ///   "Troubleshooting": "clients receive a 500 Internal Server Error").
 public enum AuthorizerDecision: Sendable, Equatable {
