@@ -177,4 +177,15 @@ final class LambdaAuthorizerResponseTests: XCTestCase {
         XCTAssertEqual(allow.body, [])
         XCTAssertNil(allow.restErrorType)
     }
+
+    func testContextValuesAreStringifiedForContextVariables() {
+        let principal = AuthorizedPrincipal(principalId: "u", context: ["stringKey": .string("value"), "numberKey": .integer(1),
+                                                                        "booleanKey": .bool(true), "real": .number(2.5)],
+                                            usageIdentifierKey: nil)
+        XCTAssertEqual(principal.contextText("stringKey"), "value")
+        XCTAssertEqual(principal.contextText("numberKey"), "1")
+        XCTAssertEqual(principal.contextText("booleanKey"), "true")
+        XCTAssertEqual(principal.contextText("real"), "2.5")
+        XCTAssertNil(principal.contextText("absent"))
+    }
 }

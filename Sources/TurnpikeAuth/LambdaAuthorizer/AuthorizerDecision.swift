@@ -21,6 +21,14 @@ public struct AuthorizedPrincipal: Sendable, Equatable {
         self.context = context
         self.usageIdentifierKey = usageIdentifierKey
     }
+
+    /// `$context.authorizer.KEY` as mapping templates and access logs see it: REST
+    /// stringifies every value ("The returned values are all stringified", "Output from an
+    /// API Gateway Lambda authorizer"): strings as they are, numbers and booleans as JSON
+    /// writes them, anything else as compact JSON.
+    public func contextText(_ key: String) -> String? {
+        context[key]?.claimText
+    }
 }
 
 /// The outcome of a Lambda authorizer for one request, with the response API Gateway
