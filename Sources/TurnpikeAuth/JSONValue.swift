@@ -1,4 +1,5 @@
-/// A parsed JSON value, as JWT headers, claims and JWKS documents carry them.
+/// A parsed JSON value, as JWT headers, claims, JWKS documents and Lambda authorizer
+/// events and responses carry them.
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -70,6 +71,19 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// One strict JSON document (see `JSONParser`); nil when it is not exactly one valid value.
+    public init?(json bytes: [UInt8]) {
+        guard let value = JSONParser.parse(bytes) else { return nil }
+        self = value
+    }
+
+    /// Compact JSON text as UTF-8 bytes, object members in sorted order.
+    public var jsonBytes: [UInt8] {
+        var out = ""
+        writeJSON(to: &out)
+        return Array(out.utf8)
+    }
+
     private static func writeString(_ s: String, to out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
@@ -93,21 +107,21 @@ public enum JSONValue: Sendable, Equatable {
 /// duplicate object members (a JOSE header or claim set with two `alg` or two `exp`
 /// members is refused rather than read one way here and another way elsewhere),
 /// nesting bounded so hostile input cannot exhaust the stack.
-public struct JSONParser {
+struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
     private static let maxDepth = 32
 
     /// Parses a whole document; nil when it is not exactly one valid JSON value.
-    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JSONValue? {
         var parser = JSONParser(bytes: bytes)
         guard let value = parser.value() else { return nil }
         parser.skipWhitespace()
         return parser.index == bytes.count ? value : nil
     }
 
-    public static func parse(_ bytes: [UInt8]) -> JSONValue? {
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
         bytes.withUnsafeBufferPointer { parse($0) }
     }
 

@@ -49,7 +49,7 @@ extension ProxyResponse {
     /// shape (plus cookies) when it has statusCode; any other JSON value is *inferred* as
     /// 200, `content-type: application/json`, the payload as the body.
     public static func parse(_ payload: [UInt8], format: PayloadFormat) -> Result<ProxyResponse, ProxyResponseError> {
-        guard let value = JSONParser.parse(payload) else { return .failure(.notJSON) }
+        guard let value = JSONValue(json: payload) else { return .failure(.notJSON) }
         guard case .object(let members) = value else {
             if format == .v2 { return .success(inferred(payload)) }
             return .failure(.notAnObject)
