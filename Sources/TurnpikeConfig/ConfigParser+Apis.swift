@@ -31,8 +31,7 @@ extension ConfigParser {
                 }
             }
             let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["REST", "WEBSOCKET"])
-            let apiKeySource: ApiKeySource = fields.choice(
-                "apiKeySource", default: .header, notYet: ["AUTHORIZER"], notYetNotes: ["AUTHORIZER": "Lambda authorizers"])
+            let apiKeySource: ApiKeySource = fields.choice("apiKeySource", default: .header)
             let integrations = self.integrations(fields, targetGroupNames: targetGroupNames)
             let routes = self.routes(
                 fields, owner: "api \"\(name)\"", integrationNames: Set(integrations.map(\.name)),

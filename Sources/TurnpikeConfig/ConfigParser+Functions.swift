@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension ConfigParser {
@@ -52,5 +53,91 @@ extension ConfigParser {
             if !name.isEmpty { functions.append(function) }
         }
         return functions
+    }
+}
+
+extension ConfigParser {
+    /// A REQUEST or TOKEN authorizer's fields; nil (with issues) when one is invalid.
+    func lambdaAuthorizer(
+        _ fields: ObjectReader, name: String, kind: LambdaAuthorizerConfig.Kind, functionNames: Set<String>
+    ) -> LambdaAuthorizerConfig? {
+        let path = fields.path
+        var functionName: String?
+        if let uri = fields.requiredString("authorizerUri"), let uriNode = fields.node("authorizerUri") {
+            if let fn = LambdaFunction.functionName(inIntegrationUri: uri) {
+                if functionNames.contains(fn) {
+                    functionName = fn
+                } else {
+                    let list = functionNames.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+                    log.add(path.key("authorizerUri"), at: uriNode, "names no function: \"\(fn)\""
+                        + (list.isEmpty ? " (no functions are configured)" : " (functions: \(list))"))
+                }
+            } else {
+                log.add(path.key("authorizerUri"), at: uriNode,
+                        "an authorizerUri is function:NAME or a Lambda function ARN, got \"\(uri)\"")
+            }
+        }
+        var version: String?
+        if let node = fields.node("authorizerPayloadFormatVersion"),
+           let text = log.string(node, path.key("authorizerPayloadFormatVersion")) {
+            if kind == .token {
+                log.add(path.key("authorizerPayloadFormatVersion"), at: node,
+                        "a TOKEN authorizer (REST) has no payload format version")
+            } else if text == "1.0" || text == "2.0" {
+                version = text
+            } else {
+                log.add(path.key("authorizerPayloadFormatVersion"), at: node, "expected \"1.0\" or \"2.0\", got \"\(text)\"")
+            }
+        }
+        // REST writes one comma-separated string, HTTP APIs a list.
+        var sources: [String] = []
+        if let node = fields.node("identitySource") {
+            if case .sequence = node {
+                for (itemPath, item) in fields.list("identitySource") {
+                    if let text = log.string(item, itemPath) { sources.append(text) }
+                }
+            } else if let text = log.string(node, path.key("identitySource")) {
+                sources = text.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+            }
+        }
+        let ttl = fields.int("authorizerResultTtlInSeconds", default: 300, in: 0...3600)
+        let simple = fields.bool("enableSimpleResponses", default: false)
+        let validation = fields.string("identityValidationExpression")
+        // The rules the authorizer itself enforces, reported where they are written.
+        if kind == .token, sources.count != 1 || !(sources.first?.hasPrefix("method.request.header.") ?? false) {
+            log.add(path.key("identitySource"), at: fields.mark(of: "identitySource"),
+                    "a TOKEN authorizer reads one header: \"method.request.header.NAME\"")
+            return nil
+        }
+        for source in sources where !Self.isIdentitySource(source) {
+            log.add(path.key("identitySource"), at: fields.mark(of: "identitySource"),
+                    "unknown identity source \"\(source)\" (expected $request.header.NAME, $request.querystring.NAME, "
+                        + "$context.NAME, $stageVariables.NAME, or REST's method.request.header.NAME forms)")
+            return nil
+        }
+        if ttl > 0, sources.isEmpty {
+            log.add(path.key("identitySource"), at: fields.mark(of: "identitySource"),
+                    "caching authorizer results (authorizerResultTtlInSeconds > 0) needs at least one identity source")
+            return nil
+        }
+        if simple, version != "2.0" {
+            log.add(path.key("enableSimpleResponses"), at: fields.mark(of: "enableSimpleResponses"),
+                    "simple responses need authorizerPayloadFormatVersion \"2.0\"")
+            return nil
+        }
+        if validation != nil, kind != .token {
+            log.add(path.key("identityValidationExpression"), at: fields.mark(of: "identityValidationExpression"),
+                    "identityValidationExpression is for TOKEN authorizers only")
+            return nil
+        }
+        guard let functionName else { return nil }
+        return LambdaAuthorizerConfig(
+            name: name, kind: kind, functionName: functionName, payloadFormatVersion: version, identitySource: sources,
+            resultTtlSeconds: ttl, enableSimpleResponses: simple, identityValidationExpression: validation)
+    }
+
+    private static func isIdentitySource(_ text: String) -> Bool {
+        ["$request.header.", "method.request.header.", "$request.querystring.", "method.request.querystring.",
+         "$context.", "context.", "$stageVariables.", "stageVariables."].contains { text.hasPrefix($0) && text.count > $0.count }
     }
 }

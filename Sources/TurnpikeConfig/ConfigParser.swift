@@ -17,8 +17,9 @@ struct ConfigParser {
                    "functions"]
         ) else { return nil }
         let targetGroups = self.targetGroups(top)
-        let (authorizers, authorizerTypes) = self.authorizers(top)
         let functions = self.functions(top)
+        let (authorizers, lambdaAuthorizers, authorizerTypes) = self.authorizers(
+            top, functionNames: Set(functions.map(\.name)))
         let apis = self.apis(
             top, targetGroupNames: IntegrationTargetNames(targetGroups, functions: functions), authorizerTypes: authorizerTypes)
         let apiKeys = self.apiKeys(top)
@@ -33,7 +34,8 @@ struct ConfigParser {
             authorizers: authorizers,
             apiKeys: apiKeys,
             usagePlans: usagePlans(top, apis: apis, apiKeyNames: Set(apiKeys.map(\.name))),
-            functions: functions
+            functions: functions,
+            lambdaAuthorizers: lambdaAuthorizers
         )
     }
 

@@ -15,12 +15,14 @@ public struct GatewayConfig: Sendable, Equatable {
     public let usagePlans: [UsagePlanConfig]
     /// Local Lambda functions (extension); AWS_PROXY integrations name them.
     public let functions: [LambdaFunction]
+    /// Lambda authorizers (REQUEST, TOKEN); routes with authorizationType CUSTOM name them.
+    public let lambdaAuthorizers: [LambdaAuthorizerConfig]
 
     public init(
         listeners: [Listener], settings: GatewaySettings, targetGroups: [TargetGroup],
         apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String,
         authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = [],
-        functions: [LambdaFunction] = []
+        functions: [LambdaFunction] = [], lambdaAuthorizers: [LambdaAuthorizerConfig] = []
     ) {
         self.listeners = listeners
         self.settings = settings
@@ -32,6 +34,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.apiKeys = apiKeys
         self.usagePlans = usagePlans
         self.functions = functions
+        self.lambdaAuthorizers = lambdaAuthorizers
     }
 }
 

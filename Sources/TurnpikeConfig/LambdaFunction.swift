@@ -47,3 +47,40 @@ extension LambdaFunction {
         return !name.isEmpty && name.count <= 64 && allowed ? String(name) : nil
     }
 }
+
+/// A Lambda authorizer (`authorizerType` REQUEST or TOKEN) whose function runs locally.
+public struct LambdaAuthorizerConfig: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable, CaseIterable {
+        case request = "REQUEST"
+        /// REST APIs: the caller's token from one header.
+        case token = "TOKEN"
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// The local function `authorizerUri` names.
+    public let functionName: String
+    /// HTTP APIs: "1.0" or "2.0" (the event and response format); REST: nil.
+    public let payloadFormatVersion: String?
+    /// As written: `$request.header.Authorization` (HTTP) or `method.request.header.Authorization` (REST).
+    public let identitySource: [String]
+    /// 0 disables the result cache.
+    public let resultTtlSeconds: Int
+    public let enableSimpleResponses: Bool
+    /// TOKEN: a regular expression the whole token must match, else 401 without invoking.
+    public let identityValidationExpression: String?
+
+    public init(
+        name: String, kind: Kind, functionName: String, payloadFormatVersion: String?, identitySource: [String],
+        resultTtlSeconds: Int = 300, enableSimpleResponses: Bool = false, identityValidationExpression: String? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.functionName = functionName
+        self.payloadFormatVersion = payloadFormatVersion
+        self.identitySource = identitySource
+        self.resultTtlSeconds = resultTtlSeconds
+        self.enableSimpleResponses = enableSimpleResponses
+        self.identityValidationExpression = identityValidationExpression
+    }
+}

@@ -1,3 +1,4 @@
+import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeCors
@@ -22,6 +23,10 @@ public final class GatewaySnapshot: Sendable {
     /// they are served only over a connection whose SNI named them and whose client
     /// certificate was verified.
     public let mutualTLSDomains: [Int: [UInt8]]
+    /// Lambda authorizers, indexed like config.lambdaAuthorizers.
+    public let lambdaAuthorizers: [CompiledLambdaAuthorizer]
+    /// Their results by identity source values, shared by every worker.
+    public let authorizerCache = AuthorizerResultCache()
 
     public init(
         config: GatewayConfig, registry: EndpointRegistry, generation: Int,
@@ -33,6 +38,12 @@ public final class GatewaySnapshot: Sendable {
         maxBodyBytes = Int64(config.settings.maxRequestBodyBytes)
         let access = try AccessControl(config: config, registry: stateRegistry, nowEpochSeconds: nowEpochSeconds)
         self.access = access
+
+        var lambdaAuthorizers: [CompiledLambdaAuthorizer] = []
+        for (i, a) in config.lambdaAuthorizers.enumerated() {
+            lambdaAuthorizers.append(try CompiledLambdaAuthorizer(a, id: i))
+        }
+        self.lambdaAuthorizers = lambdaAuthorizers
 
         var groups: [CompiledTargetGroup] = []
         var groupIndex: [String: Int] = [:]
@@ -230,6 +241,13 @@ public final class StageVariant: Sendable {
                 }
                 authorizer = i
             }
+            var access = RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired)
+            if route.authorizationType == .custom, let name = route.authorizerName {
+                guard let i = config.lambdaAuthorizers.firstIndex(where: { $0.name == name }) else {
+                    throw SnapshotError(message: "\(what): route \(route.routeKey) names unknown Lambda authorizer \(name)")
+                }
+                access.lambdaAuthorizer = i
+            }
             var cachePlan: RouteCachePlan? = nil
             if cached {
                 let method = route.routeKey.split(separator: " ").first.map(String.init) ?? "GET"
@@ -240,7 +258,7 @@ public final class StageVariant: Sendable {
             }
             routes.append(CompiledRoute(
                 routeKey: route.routeKey, integration: compiled,
-                access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
+                access: access,
                 bucket: bucket,
                 planRouteIndex: api.routes.firstIndex { $0.routeKey == route.routeKey } ?? -1,
                 cache: cachePlan,
@@ -414,6 +432,31 @@ public enum UpstreamPathPart: Sendable {
     case literal([UInt8])
     /// Index into the route table's parameter names.
     case pathParameter(Int)
+}
+
+/// A Lambda authorizer ready for requests: its validated steps and the function it invokes.
+public struct CompiledLambdaAuthorizer: Sendable {
+    public let authorizer: LambdaAuthorizer
+    public let functionName: String
+
+    init(_ config: LambdaAuthorizerConfig, id: Int) throws(SnapshotError) {
+        // TOKEN is REST's; REQUEST without a payload version is REST's too (HTTP APIs name one).
+        let format: LambdaAuthorizer.EventFormat = switch (config.kind, config.payloadFormatVersion) {
+        case (.token, _): .restToken
+        case (.request, nil): .restRequest
+        case (.request, "1.0"?): .httpPayloadV1
+        case (.request, _): .httpPayloadV2
+        }
+        do {
+            authorizer = try LambdaAuthorizer(
+                id: id, eventFormat: format, identitySource: config.identitySource,
+                validationExpression: config.identityValidationExpression,
+                enableSimpleResponses: config.enableSimpleResponses, ttlSeconds: config.resultTtlSeconds)
+        } catch {
+            throw SnapshotError(message: "authorizer \(config.name): \(error)")
+        }
+        functionName = config.functionName
+    }
 }
 
 /// The function an AWS_PROXY integration invokes and the event format it gets.

@@ -1,3 +1,4 @@
+import TurnpikeAuth
 import TurnpikeLambda
 import TurnpikeRouting
 
@@ -37,6 +38,46 @@ public enum LambdaRequest {
             proxy.authorizer = .jwt(claimsJSON: claims.bytes, scopes: token.scopes.isEmpty ? nil : token.scopes)
         }
         if let key = auth.apiKey { proxy.apiKeyId = key.id }
+        if let principal = auth.lambda {
+            // REST hands the context over stringified; HTTP APIs keep the JSON types.
+            let members = principal.context.keys.sorted().map { key -> ProxyRequest.ContextMember in
+                var json = JSONText(capacity: 64)
+                if proxy.apiKind == .rest { json.string(principal.contextText(key) ?? "") } else { json.raw(principal.context[key]!.jsonBytes) }
+                return ProxyRequest.ContextMember(key: key, valueJSON: json.bytes)
+            }
+            proxy.authorizer = .lambda(principalId: principal.principalId, context: members, integrationLatency: auth.lambdaLatencyMs)
+        }
         return proxy
+    }
+}
+
+extension LambdaRequest {
+    /// The plain values a Lambda authorizer's identity sources and event are made from.
+    public static func authorizerValues(
+        request: RequestHead, resolution: Resolution, served: Served, captures: PathCaptures,
+        requestId: RequestId, epochMs: UInt64
+    ) -> AuthorizerRequestValues {
+        let proxy = make(
+            request: request, resolution: resolution, served: served, captures: captures,
+            requestId: requestId, epochMs: epochMs, auth: AuthResult())
+        var values = AuthorizerRequestValues(
+            region: "us-east-1", accountId: proxy.accountId, apiId: proxy.apiId, stage: proxy.stage,
+            httpMethod: proxy.method, path: proxy.path, resource: proxy.resource)
+        values.requestPath = proxy.rawPath
+        values.rawQueryString = proxy.rawQueryString
+        values.headers = proxy.headers.map { AuthorizerRequestValues.Field($0.name, $0.value) }
+        values.queryParameters = proxy.queryParameters.map { AuthorizerRequestValues.Field($0.name, $0.value) }
+        for (name, value) in proxy.pathParameters { values.pathParameters[name] = value }
+        for (name, value) in proxy.stageVariables { values.stageVariables[name] = value }
+        values.resourceId = proxy.routeKey
+        values.routeKey = proxy.routeKey
+        values.domainName = proxy.domainName
+        values.domainPrefix = String(proxy.domainName.split(separator: ".").first ?? "")
+        values.requestId = proxy.requestId
+        values.protocolName = proxy.protocolName
+        values.sourceIp = proxy.sourceIp
+        values.epochMillis = Int64(epochMs)
+        values.requestTime = proxy.requestTime
+        return values
     }
 }

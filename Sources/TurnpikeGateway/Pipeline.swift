@@ -22,9 +22,12 @@ import TurnpikeRouting
 public enum Pipeline {
     public static func run(
         request: RequestHead, snapshot: GatewaySnapshot, state: inout PipelineState,
-        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter = CacheWaiter(workerIndex: 0, token: 0)
+        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter = CacheWaiter(workerIndex: 0, token: 0),
+        authorized: AuthorizedPrincipal? = nil
     ) -> PipelineDecision {
         state.auth = AuthResult()
+        // A request coming back from its Lambda authorizer runs again with what it allowed.
+        state.auth.lambda = authorized
         state.responseHeaders.removeAll(keepingCapacity: true)
         state.corsHeaders.removeAll(keepingCapacity: true)
         let resolution: Resolution
@@ -69,6 +72,22 @@ public enum Pipeline {
             return .respond(response, resolution)
         }
         let epochSeconds = Int64(epochMs / 1000)
+        if let index = served.route.access.lambdaAuthorizer, state.auth.lambda == nil {
+            let values = LambdaRequest.authorizerValues(
+                request: request, resolution: resolution, served: served, captures: state.captures,
+                requestId: requestId, epochMs: epochMs)
+            switch snapshot.lambdaAuthorizers[index].authorizer.begin(
+                values, cache: snapshot.authorizerCache, nowSeconds: epochSeconds)
+            {
+            case .decided(.allow(let principal), _):
+                state.auth.lambda = principal
+            case .decided(let decision, let failure):
+                state.auth.error = failure?.logDescription ?? "refused by the Lambda authorizer (cached)"
+                return .authorizerRefused(decision, resolution)
+            case .invoke(let invocation):
+                return .authorize(AuthorizerPlan(resolution: resolution, authorizer: index, invocation: invocation))
+            }
+        }
         if let response = AuthorizePhase.run(
             request: request, resolution: resolution, route: served.route, snapshot: snapshot, state: &state,
             epochSeconds: epochSeconds)
@@ -172,6 +191,19 @@ public enum PipelineDecision {
     case proxy(ProxyPlan)
     /// AWS_PROXY: read the body, build the event, invoke the function.
     case invoke(LambdaPlan)
+    /// The route's Lambda authorizer must be invoked first; then the request runs again
+    /// with `authorized` (or is refused).
+    case authorize(AuthorizerPlan)
+    /// A Lambda authorizer (or its cached answer) refused: its status and body.
+    case authorizerRefused(AuthorizerDecision, Resolution)
+}
+
+/// A Lambda authorizer invocation a request waits for.
+public struct AuthorizerPlan {
+    public var resolution: Resolution
+    /// Index into GatewaySnapshot.lambdaAuthorizers.
+    public var authorizer: Int
+    public var invocation: LambdaAuthorizer.Invocation
 }
 
 /// A Lambda proxy exchange ready to go once its body is read.

@@ -106,7 +106,7 @@ public struct ProxyRequest: Sendable, Equatable {
     }
 
     /// Query parameters in order, names and values percent-decoded.
-    var queryParameters: [(name: String, value: String)] {
+    public var queryParameters: [(name: String, value: String)] {
         guard !rawQueryString.isEmpty else { return [] }
         return rawQueryString.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -38,6 +38,15 @@ struct ExchangeRecord {
     var lambda: PendingLambda?
     /// When the integration was invoked (Lambda), for the access log's integration latency.
     var upstreamStartNs: UInt64 = 0
+    /// Waiting for the route's Lambda authorizer.
+    var authorizer: PendingAuthorizer?
+}
+
+/// A request waiting for its Lambda authorizer.
+struct PendingAuthorizer {
+    let plan: AuthorizerPlan
+    let request: OwnedRequestHead
+    let startedNs: UInt64
 }
 
 /// A Lambda proxy exchange between its head and its invocation.

@@ -1,5 +1,6 @@
 import CTurnpikeShim
 import Synchronization
+import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeGateway
@@ -131,6 +132,10 @@ final class WorkerRuntime: @unchecked Sendable {
                 for (listener, context) in contexts { tp_worker_set_tls(worker, UInt32(listener), context.pointer) }
             case .lambdaFinished(let token, let outcome, let receivedNs):
                 guard let slot = exchanges.slot(for: token), let ex = exchanges[slot].exchange else { continue }
+                if exchanges[slot].authorizer != nil {
+                    finishAuthorizer(ex, slot: slot, outcome: outcome)
+                    continue
+                }
                 finishLambda(ex, slot: slot, outcome: outcome)
                 if case .success = outcome { server.functions?.timings.withLock { $0.record(outbound: tp_now_ns() &- receivedNs) } }
             }
@@ -187,10 +192,23 @@ final class WorkerRuntime: @unchecked Sendable {
                 host: string(request.host), protocolName: request.protocolName)
         }
 
+        runPipeline(ex, slot: slot, request: request, now: now)
+    }
+
+    /// The pipeline's decision for a request, carried out. `authorized`: the request comes
+    /// back from its Lambda authorizer, which allowed it as this principal.
+    private func runPipeline(
+        _ ex: OpaquePointer, slot: Int, request: RequestHead, now: UInt64,
+        authorized: AuthorizedPrincipal? = nil, authorizerLatencyMs: Int64 = 0
+    ) {
+        guard let snapshot = exchanges[slot].snapshot else { return }
+        let requestId = exchanges[slot].requestId
+        let epochMs = exchanges[slot].epochMs
         let waiter = CacheWaiter(workerIndex: index, token: exchanges.token(slot))
         let decision = Pipeline.run(
             request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now,
-            epochMs: epochMs, cacheWaiter: waiter)
+            epochMs: epochMs, cacheWaiter: waiter, authorized: authorized)
+        pipeline.auth.lambdaLatencyMs = authorizerLatencyMs
         if logsAnything { exchanges[slot].auth = pipeline.auth }
         if !pipeline.abandonedWaiters.isEmpty {
             notify(pipeline.abandonedWaiters, response: nil)
@@ -209,6 +227,12 @@ final class WorkerRuntime: @unchecked Sendable {
             respondCached(ex, cached, requestId: requestId, statusHeader: stageCache?.statusHeader,
                           extra: pipeline.corsHeaders + pipeline.responseHeaders
                               + (deploymentHeader(snapshot, resolution) ?? []))
+        case .authorize(let plan):
+            exchanges[slot].resolution = plan.resolution
+            startAuthorizer(ex, slot: slot, plan: plan, request: request, snapshot: snapshot, now: now)
+        case .authorizerRefused(let decision, let resolution):
+            exchanges[slot].resolution = resolution
+            respondAuthorizerRefusal(ex, decision, slot: slot)
         case .invoke(let plan):
             exchanges[slot].resolution = plan.resolution
             let served = Served(snapshot: snapshot, resolution: plan.resolution)
@@ -283,6 +307,74 @@ final class WorkerRuntime: @unchecked Sendable {
             ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now)
         exchanges[slot].upstreamStartNs = now
         functions.submit(function: pending.target.functionName, invocation)
+    }
+
+    /// Invokes the route's Lambda authorizer; the request waits (with a copy of its head,
+    /// since the connection's buffer moves on) and runs again once it is allowed.
+    private func startAuthorizer(
+        _ ex: OpaquePointer, slot: Int, plan: AuthorizerPlan, request: RequestHead, snapshot: GatewaySnapshot, now: UInt64
+    ) {
+        let compiled = snapshot.lambdaAuthorizers[plan.authorizer]
+        exchanges[slot].authorizer = PendingAuthorizer(plan: plan, request: OwnedRequestHead(request), startedNs: now)
+        exchanges[slot].responseExtras = pipeline.corsHeaders
+        guard let functions = server.functions, functions.knows(compiled.functionName) else {
+            finishAuthorizer(ex, slot: slot, outcome: .failed("no function \(compiled.functionName) is running"))
+            return
+        }
+        let function = snapshot.config.functions.first { $0.name == compiled.functionName }
+        let waitMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
+        functions.submit(function: compiled.functionName, Invocation(
+            id: lambdaRequestId(slot), payload: plan.invocation.event, deadlineNs: now &+ waitMs * 1_000_000,
+            deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
+            ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now))
+    }
+
+    /// The authorizer answered: refuse, or run the request again as the allowed principal.
+    private func finishAuthorizer(_ ex: OpaquePointer, slot: Int, outcome: InvocationOutcome) {
+        guard let pending = exchanges[slot].authorizer, let snapshot = exchanges[slot].snapshot else { return }
+        exchanges[slot].authorizer = nil
+        let result: LambdaAuthorizer.InvocationResult
+        switch outcome {
+        case .success(let payload): result = .payload(payload)
+        case .functionError(let document):
+            let message = JSONValue(json: document)?["errorMessage"]?.stringValue ?? ""
+            result = .functionError(message: message)
+        case .timedOut, .failed, .throttled: result = .invocationFailed
+        }
+        let now = tp_worker_now_ns(worker)
+        let compiled = snapshot.lambdaAuthorizers[pending.plan.authorizer]
+        let (decision, failure) = compiled.authorizer.finish(
+            pending.plan.invocation, result: result, cache: snapshot.authorizerCache,
+            nowSeconds: Int64(exchanges[slot].epochMs / 1000))
+        guard case .allow(let principal) = decision else {
+            exchanges[slot].failure = failure?.logDescription ?? "refused by the Lambda authorizer"
+            if decision.status == 500 {
+                warn("500 for request \(exchanges[slot].requestId.string): \(exchanges[slot].failure ?? "")", endpoint: nil)
+            }
+            respondAuthorizerRefusal(ex, decision, slot: slot)
+            return
+        }
+        exchanges[slot].responseExtras = []
+        runPipeline(
+            ex, slot: slot, request: pending.request.head, now: now, authorized: principal,
+            authorizerLatencyMs: Int64((now &- pending.startedNs) / 1_000_000))
+    }
+
+    /// A Lambda authorizer's refusal: its status and exact body (REST adds x-amzn-ErrorType).
+    private func respondAuthorizerRefusal(_ ex: OpaquePointer, _ decision: AuthorizerDecision, slot: Int) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: Array("HTTP/1.1 \(decision.status) \(ReasonPhrase.forStatus(decision.status))\r\ncontent-type: application/json\r\n".utf8))
+        if let type = decision.restErrorType { out.append(contentsOf: Array("x-amzn-ErrorType: \(type)\r\n".utf8)) }
+        out.append(contentsOf: exchanges[slot].responseExtras)
+        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        exchanges[slot].requestId.append(to: &out)
+        out.append(13); out.append(10)
+        let body = decision.body
+        out.withUnsafeBufferPointer { head in
+            body.withUnsafeBufferPointer { b in
+                tp_exchange_respond(ex, head.baseAddress, head.count, b.baseAddress, b.count, 0)
+            }
+        }
     }
 
     /// A UUID-shaped Lambda request id.
