@@ -66,3 +66,41 @@ def multi(event, context):
     """1.0: multiValueHeaders merged with headers."""
     return {"statusCode": 200, "headers": {"x-single": "s"},
             "multiValueHeaders": {"x-multi": ["a", "b"]}, "body": "multi"}
+
+
+def _record_call(event):
+    """Appends the event to $AUTH_LOG, so a test can count invocations."""
+    with open(os.environ["AUTH_LOG"], "a") as f:
+        f.write(json.dumps(event) + "\n")
+
+
+def simple_authorizer(event, context):
+    """HTTP API payload 2.0 authorizer with simple responses."""
+    _record_call(event)
+    token = event["headers"].get("authorization", "")
+    if token == "raise":
+        raise Exception("Unauthorized")
+    if token == "broken":
+        raise Exception("something else")
+    return {"isAuthorized": token == "allow", "context": {"tier": "premium", "n": 7}}
+
+
+def policy_authorizer(event, context):
+    """TOKEN or REQUEST authorizer answering with an IAM policy."""
+    _record_call(event)
+    if event.get("type") == "TOKEN":
+        token = event["authorizationToken"]
+    else:
+        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        token = headers.get("authorization", "")
+    if token == "raise":
+        raise Exception("Unauthorized")
+    arn = event.get("methodArn") or event.get("routeArn")
+    return {
+        "principalId": "user-1",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow" if token.startswith("allow") else "Deny",
+             "Resource": arn}]},
+        "context": {"tier": "premium", "n": 7},
+        "usageIdentifierKey": "acme-key-0123456789abcdef0123",
+    }
