@@ -44,6 +44,9 @@ public struct ApiDefinition: Sendable, Equatable {
 /// The API flavour, which decides AWS-visible behaviour (error bodies, headers).
 public enum ApiProtocolType: String, Sendable, Equatable, CaseIterable {
     case http = "HTTP"
+    /// REST APIs: routes are resources and methods written as route keys; 403 Missing
+    /// Authentication Token for unknown ones, x-amzn-RequestId, Lambda payload 1.0.
+    case rest = "REST"
 }
 
 /// Where a route's requests go (apigatewayv2 `Integration`).

@@ -30,7 +30,7 @@ extension ConfigParser {
                     ids[apiId] = name
                 }
             }
-            let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["REST", "WEBSOCKET"])
+            let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["WEBSOCKET"])
             let apiKeySource: ApiKeySource = fields.choice("apiKeySource", default: .header)
             let integrations = self.integrations(fields, targetGroupNames: targetGroupNames)
             let routes = self.routes(

@@ -111,7 +111,7 @@ public final class GatewaySnapshot: Sendable {
                     throw SnapshotError(message: "api \(api.name): corsConfiguration: \(error.message)")
                 }
             }
-            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages, cors: cors))
+            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages, cors: cors, isRest: api.protocolType == .rest))
         }
         self.apis = apis
         targetGroups = groups
@@ -186,8 +186,11 @@ public final class CompiledApi: Sendable {
     public let apiId: String
     public let stages: [CompiledStage]
     public let cors: CorsPolicy?
+    /// A REST API (its own error wording, request id field and Lambda events).
+    public let isRest: Bool
 
-    init(name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?) {
+    init(name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?, isRest: Bool = false) {
+        self.isRest = isRest
         self.name = name
         self.apiId = apiId
         self.stages = stages
@@ -224,7 +227,8 @@ public final class StageVariant: Sendable {
                 throw SnapshotError(message: "\(what): route \(route.routeKey) targets unknown integration \(route.integrationName)")
             }
             let compiled = try StageIntegration(
-                integration: integration, stageName: stage.name, variables: variables, routeTable: routeTable,
+                integration: integration, isRest: api.protocolType == .rest, stageName: stage.name, variables: variables,
+                routeTable: routeTable,
                 groupIndex: groupIndex, fixedGroup: fixedGroup)
             // HTTP APIs: a stage's route settings (or its defaults) limit each route on its own;
             // a canary shares its stage's limits.
@@ -463,6 +467,8 @@ public struct CompiledLambdaAuthorizer: Sendable {
 public struct LambdaTarget: Sendable, Equatable {
     public let functionName: String
     public let format: PayloadFormat
+    /// The event is a REST API's (header names as sent, path without the stage).
+    public let isRest: Bool
 }
 
 /// An integration as one stage sends it: stage variables already substituted.
@@ -486,7 +492,7 @@ public final class StageIntegration: Sendable {
     public let lambda: LambdaTarget?
 
     init(
-        integration: Integration, stageName: String, variables: [String: String], routeTable: RouteTable,
+        integration: Integration, isRest: Bool = false, stageName: String, variables: [String: String], routeTable: RouteTable,
         groupIndex: [String: Int], fixedGroup: (Endpoint, Bool) -> Int
     ) throws(SnapshotError) {
         name = integration.name
@@ -497,9 +503,10 @@ public final class StageIntegration: Sendable {
             guard let function = integration.functionName else {
                 throw SnapshotError(message: "integration \(integration.name): no function")
             }
+            // REST APIs send payload 1.0 only; HTTP APIs 2.0 unless told otherwise.
             lambda = LambdaTarget(
                 functionName: function,
-                format: integration.payloadFormatVersion == "1.0" ? .v1 : .v2)
+                format: isRest || integration.payloadFormatVersion == "1.0" ? .v1 : .v2, isRest: isRest)
             targetGroup = -1
             hostHeader = []
             pathParts = []

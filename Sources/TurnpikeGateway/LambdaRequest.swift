@@ -30,6 +30,7 @@ public enum LambdaRequest {
             requestTime: AccessLogFormatter.clfTime(epochMs: epochMs),
             sourceIp: ASCII.string(request.clientIP), protocolName: request.protocolName,
             domainName: ASCII.string(request.host))
+        if served.api.isRest { proxy.apiKind = .rest }
         if let token = auth.token {
             var claims = JSONText(capacity: 256)
             claims.beginObject()

@@ -252,7 +252,7 @@ public enum ResolvePhase {
         }
         let path = UnsafeRawBufferPointer(rebasing: request.path[selected.pathStart...])
         guard let route = variant.routeTable.match(method: request.method, path: path, captures: &captures) else {
-            return .failure(.notFound)
+            return .failure(snapshot.apis[selected.apiIndex].isRest ? .missingAuthenticationToken : .notFound)
         }
         return .success(Resolution(
             apiIndex: selected.apiIndex, stageIndex: selected.stageIndex, routeIndex: route,

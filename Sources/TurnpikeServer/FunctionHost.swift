@@ -45,7 +45,7 @@ final class FunctionHost: @unchecked Sendable {
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
         for function in functions {
-            pools[function.name] = try FunctionPool(function: function)
+            pools[function.name] = FunctionPool(function: function)
         }
     }
 
@@ -60,7 +60,9 @@ final class FunctionHost: @unchecked Sendable {
         _ = write(wakeWrite, &one, 1)
     }
 
-    func start() {
+    /// Opens the Runtime API listeners and starts the thread.
+    func start() throws(ServerError) {
+        for pool in pools.values { try pool.open() }
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         pthread_create(&t, nil, { arg in

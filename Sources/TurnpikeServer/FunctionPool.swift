@@ -20,11 +20,16 @@ final class FunctionPool {
     var pids: [pid_t]
     var connections: [RuntimeConnection] = []
 
-    init(function: LambdaFunction) throws(ServerError) {
+    init(function: LambdaFunction) {
         self.function = function
         functionArn = "arn:aws:lambda:us-east-1:000000000000:function:\(function.name)"
         scheduler = FunctionScheduler(concurrency: function.reservedConcurrency)
         pids = Array(repeating: 0, count: function.reservedConcurrency)
+    }
+
+    /// The Runtime API listeners, one per slot (on ephemeral ports: opened after the
+    /// gateway's own listeners, so they never take a port meant for those).
+    func open() throws(ServerError) {
         for _ in 0..<function.reservedConcurrency {
             let (fd, port) = try Self.listen()
             listeners.append(fd)

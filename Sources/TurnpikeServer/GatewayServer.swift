@@ -83,7 +83,6 @@ public final class GatewayServer: @unchecked Sendable {
                     self.worker(ticket.worker)?.post(.lambdaFinished(token: ticket.token, outcome: outcome, receivedNs: receivedNs))
                 },
                 log: { [unowned self] line in self.log(line) })
-            host.start()
             functions = host
         }
         for i in 0..<workerCount {
@@ -95,6 +94,7 @@ public final class GatewayServer: @unchecked Sendable {
             try w.start(listeners: mine, tls: tls, options: o)
             workers.append(w)
         }
+        try functions?.start()
         let addresses = listeners.map {
             "\($0.admin ? "admin " : "")\($0.protocolType == .https ? "https" : "http")://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)"
         }

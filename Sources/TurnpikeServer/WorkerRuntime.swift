@@ -366,9 +366,7 @@ final class WorkerRuntime: @unchecked Sendable {
         out.append(contentsOf: Array("HTTP/1.1 \(decision.status) \(ReasonPhrase.forStatus(decision.status))\r\ncontent-type: application/json\r\n".utf8))
         if let type = decision.restErrorType { out.append(contentsOf: Array("x-amzn-ErrorType: \(type)\r\n".utf8)) }
         out.append(contentsOf: exchanges[slot].responseExtras)
-        out.append(contentsOf: Array("apigw-requestid: ".utf8))
-        exchanges[slot].requestId.append(to: &out)
-        out.append(13); out.append(10)
+        appendRequestId(slot, to: &out)
         let body = decision.body
         out.withUnsafeBufferPointer { head in
             body.withUnsafeBufferPointer { b in
@@ -399,9 +397,7 @@ final class WorkerRuntime: @unchecked Sendable {
             case .success(let parsed):
                 out.removeAll(keepingCapacity: true)
                 var extra = exchanges[slot].responseExtras
-                extra.append(contentsOf: Array("apigw-requestid: ".utf8))
-                requestId.append(to: &extra)
-                extra.append(13); extra.append(10)
+                appendRequestId(slot, to: &extra)
                 parsed.writeHead(reason: ReasonPhrase.forStatus(parsed.statusCode), extra: extra, into: &out)
                 out.withUnsafeBufferPointer { head in
                     parsed.body.withUnsafeBufferPointer { body in
@@ -673,7 +669,9 @@ final class WorkerRuntime: @unchecked Sendable {
         _ ex: OpaquePointer, _ response: GatewayResponse, requestId: RequestId, extraHeaders: [UInt8] = []
     ) {
         out.removeAll(keepingCapacity: true)
-        let body = snapshot.responses.write(response, requestId: requestId, into: &out)
+        let slot = Int(tp_exchange_user(ex)) - 1
+        let rest = response == .missingAuthenticationToken || (slot >= 0 && isRest(slot))
+        let body = snapshot.responses.write(response, requestId: requestId, into: &out, rest: rest)
         out.append(contentsOf: extraHeaders)
         let flags: Int32 = response == .requestTooLarge ? Int32(TP_RESPOND_CLOSE) : 0
         out.withUnsafeBufferPointer { head in
@@ -681,6 +679,20 @@ final class WorkerRuntime: @unchecked Sendable {
                 tp_exchange_respond(ex, head.baseAddress, head.count, b.baseAddress, b.count, flags)
             }
         }
+    }
+
+    /// Whether the exchange was resolved to a REST API.
+    private func isRest(_ slot: Int) -> Bool {
+        guard slot < exchanges.records.count, let snapshot = exchanges[slot].snapshot,
+              let r = exchanges[slot].resolution else { return false }
+        return snapshot.apis[r.apiIndex].isRest
+    }
+
+    /// The request id field: REST APIs name it `x-amzn-RequestId`, HTTP APIs `apigw-requestid`.
+    private func appendRequestId(_ slot: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: Array((isRest(slot) ? "x-amzn-RequestId: " : "apigw-requestid: ").utf8))
+        exchanges[slot].requestId.append(to: &out)
+        out.append(13); out.append(10)
     }
 
     /// A CORS preflight the gateway answers: 204 and the CORS fields (none when refused).

@@ -102,6 +102,8 @@ private extension PipelineHarness {
                 return .other("preflight")
             case .invoke:
                 return .other("invoke")
+            case .authorize, .authorizerRefused:
+                return .other("lambda authorizer")
             }
         }
     }

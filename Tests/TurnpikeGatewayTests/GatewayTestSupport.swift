@@ -102,6 +102,10 @@ enum PipelineOutcome: Equatable {
     case proxy(head: String, targetGroup: String, endpoint: String)
     /// AWS_PROXY: the function and payload format.
     case invoke(function: String, format: String)
+    /// The route's Lambda authorizer must be invoked (its index).
+    case authorize(authorizer: Int)
+    /// A Lambda authorizer's cached refusal.
+    case authorizerRefused(status: Int)
 }
 
 /// Runs requests through `Pipeline.run` against one snapshot, reusing the state as a worker does.
@@ -145,6 +149,10 @@ struct PipelineHarness {
                     endpoint: "\(endpoint.host):\(endpoint.port)")
             case .invoke(let plan):
                 return .invoke(function: plan.target.functionName, format: plan.target.format.rawValue)
+            case .authorize(let plan):
+                return .authorize(authorizer: plan.authorizer)
+            case .authorizerRefused(let decision, _):
+                return .authorizerRefused(status: decision.status)
             }
         }
     }

@@ -27,9 +27,11 @@ def function(name, handler, **extra):
 
 
 def lambda_integration(name, function_name, version="2.0"):
-    return {"name": name, "integrationType": "AWS_PROXY",
-            "integrationUri": "arn:aws:lambda:us-east-1:000000000000:function:%s" % function_name,
-            "payloadFormatVersion": version}
+    i = {"name": name, "integrationType": "AWS_PROXY",
+         "integrationUri": "arn:aws:lambda:us-east-1:000000000000:function:%s" % function_name}
+    if version:
+        i["payloadFormatVersion"] = version
+    return i
 
 
 def lambda_config(functions, routes, integrations, stages=None):

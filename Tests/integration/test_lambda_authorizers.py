@@ -118,3 +118,92 @@ def test_http_policy_authorizer_payload_1_0(http_gw, auth_log):
     assert denied.status_code == 403
     assert denied.content == b'{"message":"Forbidden"}'
     assert calls(auth_log)[0]["version"] == "1.0"
+
+
+ACME = "acme-key-0123456789abcdef0123"
+
+
+@pytest.fixture
+def rest_gw(gateway_factory, auth_log):
+    rest = api(name="main", api_id="restapi1",
+               integrations=[lambda_integration("echo", "echo", version=None)],
+               routes=[
+                   {"routeKey": "GET /users/{userId}", "target": "echo", "authorizationType": "CUSTOM",
+                    "authorizer": "token"},
+                   {"routeKey": "POST /users", "target": "echo", "authorizationType": "CUSTOM",
+                    "authorizer": "request", "apiKeyRequired": True},
+                   {"routeKey": "GET /open", "target": "echo"},
+               ],
+               stages=[{"stageName": "prod"}])
+    rest["protocolType"] = "REST"
+    rest["apiKeySource"] = "AUTHORIZER"
+    cfg = config([], groups=[], apis=[rest],
+                 apiKeys=[{"id": "keyacme", "name": "acme", "value": ACME}],
+                 usagePlans=[{"id": "plan1", "name": "p", "apiStages": [{"api": "main", "stage": "prod"}],
+                              "apiKeys": ["acme"]}])
+    cfg["functions"] = authorizer_functions(auth_log)
+    cfg["authorizers"] = [
+        {"name": "token", "authorizerType": "TOKEN", "authorizerUri": "function:policy-auth",
+         "identitySource": "method.request.header.Authorization", "authorizerResultTtlInSeconds": 300},
+        {"name": "request", "authorizerType": "REQUEST", "authorizerUri": "function:policy-auth",
+         "identitySource": "method.request.header.Authorization", "authorizerResultTtlInSeconds": 0},
+    ]
+    return gateway_factory(cfg, workers=2)
+
+
+def test_rest_unknown_resource_answers_missing_authentication_token(rest_gw):
+    r = requests.get(rest_gw.url + "/prod/nowhere", timeout=TIMEOUT)
+    assert r.status_code == 403
+    assert r.content == b'{"message":"Missing Authentication Token"}'
+    assert r.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
+    assert r.headers["x-amzn-RequestId"]
+
+
+def test_rest_proxy_event_is_payload_1_0_with_rest_fields(rest_gw):
+    r = requests.get(rest_gw.url + "/prod/open?a=1", headers={"X-Mixed-Case": "v"}, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert r.headers["x-amzn-RequestId"]
+    event = r.json()["event"]
+    assert "version" not in event
+    assert event["resource"] == "/open"
+    assert event["path"] == "/open"
+    assert event["headers"]["X-Mixed-Case"] == "v"
+    assert event["requestContext"]["stage"] == "prod"
+    assert event["requestContext"]["path"] == "/prod/open"
+    assert event["requestContext"]["requestId"] == r.headers["x-amzn-RequestId"]
+
+
+def test_rest_token_authorizer_allows_with_context_and_is_cached(rest_gw, auth_log):
+    for _ in range(4):
+        r = get(rest_gw, "/prod/users/7", "allow-1")
+        assert r.status_code == 200, r.text
+    authorizer = r.json()["event"]["requestContext"]["authorizer"]
+    assert authorizer["principalId"] == "user-1"
+    assert authorizer["tier"] == "premium"
+    assert authorizer["n"] == "7"  # REST stringifies context values
+    events = calls(auth_log)
+    assert len(events) == 1
+    assert events[0] == {"type": "TOKEN", "authorizationToken": "allow-1",
+                         "methodArn": "arn:aws:execute-api:us-east-1:000000000000:restapi1/prod/GET/users/7"}
+
+
+def test_rest_token_authorizer_deny_and_unauthorized(rest_gw):
+    denied = get(rest_gw, "/prod/users/7", "deny")
+    assert denied.status_code == 403
+    assert denied.content == b'{"message":"User is not authorized to access this resource with an explicit deny"}'
+    raised = get(rest_gw, "/prod/users/7", "raise")
+    assert raised.status_code == 401
+    assert raised.content == b'{"message":"Unauthorized"}'
+    assert raised.headers["x-amzn-ErrorType"] == "UnauthorizedException"
+    missing = get(rest_gw, "/prod/users/7")
+    assert missing.status_code == 401
+
+
+def test_rest_request_authorizer_supplies_the_api_key_for_usage_plans(rest_gw, auth_log):
+    r = requests.post(rest_gw.url + "/prod/users", data=b"{}", headers={"Authorization": "allow-2"}, timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    event = calls(auth_log)[-1]
+    assert event["type"] == "REQUEST"
+    assert event["headers"]["Authorization"] == "allow-2"
+    denied = requests.post(rest_gw.url + "/prod/users", data=b"{}", headers={"Authorization": "deny"}, timeout=TIMEOUT)
+    assert denied.status_code == 403
