@@ -53,8 +53,8 @@ let package = Package(
             swiftSettings: hotPath
         ),
         // Lambda proxy integrations without sockets: events 1.0/2.0, response parsing,
-        // Runtime API routes, the per-function invocation scheduler.
-        .target(name: "TurnpikeLambda", dependencies: ["TurnpikeAuth"], swiftSettings: hotPath),
+        // Runtime API routes, the per-function invocation scheduler, SigV4 signing.
+        .target(name: "TurnpikeLambda", dependencies: ["TurnpikeAuth", "CTurnpikeShim"], swiftSettings: hotPath),
         // CORS as HTTP APIs configure it: origin matching, preflight answers, response fields.
         .target(name: "TurnpikeCors", swiftSettings: hotPath),
         // The request pipeline: phases that need no sockets.

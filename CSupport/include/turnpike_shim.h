@@ -429,6 +429,11 @@ void tp_pubkey_free(tp_pubkey *key);
 int tp_pubkey_verify(const tp_pubkey *key, tp_sig_alg alg, const uint8_t *msg,
                      size_t msg_len, const uint8_t *sig, size_t sig_len);
 
+/* Any thread: SHA-256 of data, and HMAC-SHA256 of data under key (32 bytes out), for
+ * AWS Signature Version 4 (requests to a remote Lambda Invoke API). */
+void tp_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+void tp_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[32]);
+
 /* ------------------------------------------------------------------------------- */
 /* Blocking HTTP(S) GET (fetch.c) — background threads only, never a loop thread     */
 /* ------------------------------------------------------------------------------- */

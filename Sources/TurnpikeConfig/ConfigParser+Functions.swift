@@ -9,7 +9,7 @@ extension ConfigParser {
         for (path, node) in top.list("functions") {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "command", "workingDirectory", "environment", "timeoutSeconds", "memorySize",
-                "reservedConcurrency",
+                "reservedConcurrency", "invokeEndpoint", "functionName", "region", "credentials",
             ]) else { continue }
             var name = fields.requiredString("name") ?? ""
             if !name.isEmpty, let nameNode = fields.node("name") {
@@ -21,8 +21,14 @@ extension ConfigParser {
                     names.claim(name, "function name", path.key("name"), at: nameNode.mark, log: log)
                 }
             }
+            let remote = remoteFunction(fields, name: name)
             var command: [String] = []
-            if fields.node("command") == nil {
+            if remote != nil, fields.node("command") != nil {
+                log.add(path.key("command"), at: fields.mark(of: "command"),
+                        "a function with an invokeEndpoint runs there; it takes no command")
+            } else if fields.node("invokeEndpoint") != nil {
+                // Its own issues were reported.
+            } else if fields.node("command") == nil {
                 log.add(path.key("command"), at: fields.mark(of: "command"), "missing required key \"command\"")
             }
             for (itemPath, item) in fields.list("command") {
@@ -48,7 +54,8 @@ extension ConfigParser {
                 environment: environment,
                 timeoutSeconds: fields.int("timeoutSeconds", default: 3, in: 1...900),
                 memorySize: fields.int("memorySize", default: 128, in: 128...10240),
-                reservedConcurrency: fields.int("reservedConcurrency", default: 10, in: 1...1000))
+                reservedConcurrency: fields.int("reservedConcurrency", default: 10, in: 1...1000),
+                remote: remote)
             // Only valid names can be referred to (an invalid one is reported above).
             if !name.isEmpty { functions.append(function) }
         }
@@ -57,6 +64,43 @@ extension ConfigParser {
 }
 
 extension ConfigParser {
+    /// `invokeEndpoint` (extension): `http://HOST:PORT` of a Lambda Invoke API, with the
+    /// remote `functionName`, `region` and optional `credentials` to sign with.
+    func remoteFunction(_ fields: ObjectReader, name: String) -> RemoteFunction? {
+        let path = fields.path
+        guard let node = fields.node("invokeEndpoint") else {
+            for key in ["functionName", "region", "credentials"] where fields.node(key) != nil {
+                log.add(path.key(key), at: fields.mark(of: key), "\"\(key)\" is used only with invokeEndpoint")
+            }
+            return nil
+        }
+        guard let text = log.string(node, path.key("invokeEndpoint")) else { return nil }
+        var rest = Substring(text)
+        guard rest.hasPrefix("http://") else {
+            log.add(path.key("invokeEndpoint"), at: node, "expected http://HOST:PORT, got \"\(text)\"")
+            return nil
+        }
+        rest = rest.dropFirst("http://".count)
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        let endpoint: Endpoint
+        switch AddressSyntax.endpoint(String(rest)) {
+        case .success(let e): endpoint = e
+        case .failure(let error):
+            log.add(path.key("invokeEndpoint"), at: node, error.message)
+            return nil
+        }
+        var accessKeyId: String?, secret: String?, token: String?
+        if let credentials = fields.object("credentials", keys: ["accessKeyId", "secretAccessKey", "sessionToken"]) {
+            accessKeyId = credentials.requiredString("accessKeyId")
+            secret = credentials.requiredString("secretAccessKey")
+            token = credentials.string("sessionToken")
+        }
+        return RemoteFunction(
+            host: endpoint.host, port: endpoint.port, functionName: fields.string("functionName") ?? name,
+            region: fields.string("region") ?? "us-east-1", accessKeyId: accessKeyId, secretAccessKey: secret,
+            sessionToken: token)
+    }
+
     /// A REQUEST or TOKEN authorizer's fields; nil (with issues) when one is invalid.
     func lambdaAuthorizer(
         _ fields: ObjectReader, name: String, kind: LambdaAuthorizerConfig.Kind, functionNames: Set<String>

@@ -15,11 +15,14 @@ public struct LambdaFunction: Sendable, Equatable {
     public let memorySize: Int
     /// The pool size: concurrent invocations beyond it are throttled (429).
     public let reservedConcurrency: Int
+    /// Set: the function runs elsewhere, behind a Lambda Invoke API; `command` is empty.
+    public let remote: RemoteFunction?
 
     public init(
         name: String, command: [String], workingDirectory: String, environment: [String: String] = [:],
-        timeoutSeconds: Int = 3, memorySize: Int = 128, reservedConcurrency: Int = 10
+        timeoutSeconds: Int = 3, memorySize: Int = 128, reservedConcurrency: Int = 10, remote: RemoteFunction? = nil
     ) {
+        self.remote = remote
         self.name = name
         self.command = command
         self.workingDirectory = workingDirectory
@@ -27,6 +30,34 @@ public struct LambdaFunction: Sendable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.memorySize = memorySize
         self.reservedConcurrency = reservedConcurrency
+    }
+}
+
+/// A function behind a Lambda Invoke API (`POST /2015-03-31/functions/NAME/invocations`):
+/// what `sam local start-lambda`, LocalStack and the Lambda RIE serve.
+public struct RemoteFunction: Sendable, Equatable {
+    /// Numeric address or `localhost`, and port, of an `http://` endpoint.
+    public let host: String
+    public let port: Int
+    /// The name the endpoint knows the function by.
+    public let functionName: String
+    public let region: String
+    /// Requests are signed (SigV4) when set.
+    public let accessKeyId: String?
+    public let secretAccessKey: String?
+    public let sessionToken: String?
+
+    public init(
+        host: String, port: Int, functionName: String, region: String = "us-east-1",
+        accessKeyId: String? = nil, secretAccessKey: String? = nil, sessionToken: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.functionName = functionName
+        self.region = region
+        self.accessKeyId = accessKeyId
+        self.secretAccessKey = secretAccessKey
+        self.sessionToken = sessionToken
     }
 }
 

@@ -24,6 +24,8 @@ final class FunctionHost: @unchecked Sendable {
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
     private var pools: [String: FunctionPool] = [:]
+    /// Functions behind a Lambda Invoke API; they never touch this host's thread.
+    private var remotes: [String: RemoteInvoker] = [:]
     private var thread: pthread_t?
     /// The outcome for a ticket, and when the function's answer arrived (monotonic ns).
     private let deliver: @Sendable (InvocationTicket, InvocationOutcome, UInt64) -> Void
@@ -45,16 +47,22 @@ final class FunctionHost: @unchecked Sendable {
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
         for function in functions {
-            pools[function.name] = FunctionPool(function: function)
+            if let remote = function.remote {
+                remotes[function.name] = RemoteInvoker(function: function, remote: remote, deliver: deliver, log: log)
+            } else {
+                pools[function.name] = FunctionPool(function: function)
+            }
         }
     }
 
-    var isEmpty: Bool { pools.isEmpty }
-
-    func knows(_ function: String) -> Bool { pools[function] != nil }
+    func knows(_ function: String) -> Bool { pools[function] != nil || remotes[function] != nil }
 
     /// Any thread: queue an invocation; its outcome comes back through `deliver`.
     func submit(function: String, _ invocation: Invocation) {
+        if let remote = remotes[function] {
+            remote.submit(invocation)
+            return
+        }
         inbox.withLock { $0.append(Submission(function: function, invocation: invocation)) }
         var one: UInt8 = 1
         _ = write(wakeWrite, &one, 1)
@@ -63,6 +71,7 @@ final class FunctionHost: @unchecked Sendable {
     /// Opens the Runtime API listeners and starts the thread.
     func start() throws(ServerError) {
         for pool in pools.values { try pool.open() }
+        for remote in remotes.values { remote.start() }
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         pthread_create(&t, nil, { arg in
@@ -80,6 +89,7 @@ final class FunctionHost: @unchecked Sendable {
         _ = write(wakeWrite, &one, 1)
         if let thread { pthread_join(thread, nil) }
         thread = nil
+        for remote in remotes.values { remote.stop() }
     }
 
     // MARK: - The host thread

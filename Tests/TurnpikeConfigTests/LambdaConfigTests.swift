@@ -90,4 +90,33 @@ final class LambdaConfigTests: XCTestCase {
             #"t.yaml:12:25: apis[0].integrations[0].integrationUri: an AWS_PROXY integrationUri is function:NAME or a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME), got "http://users""#,
         ])
     }
+
+    func testRemoteFunctionBehindAnInvokeEndpoint() throws {
+        let yaml = lambdaConfig(functions: """
+              - name: users
+                invokeEndpoint: http://localhost:3001
+                functionName: UsersFunction
+                region: eu-west-1
+                credentials: { accessKeyId: AKID, secretAccessKey: secret }
+            """)
+        let function = try XCTUnwrap(ConfigLoader.parse(text: yaml, fileName: "t.yaml").functions.first)
+        XCTAssertEqual(function.remote, RemoteFunction(
+            host: "127.0.0.1", port: 3001, functionName: "UsersFunction", region: "eu-west-1",
+            accessKeyId: "AKID", secretAccessKey: "secret"))
+        XCTAssertEqual(function.command, [])
+    }
+
+    func testRemoteFunctionMistakes() {
+        let yaml = lambdaConfig(functions: """
+              - name: users
+                invokeEndpoint: https://example.com
+              - name: other
+                command: [bootstrap]
+                region: eu-west-1
+            """)
+        XCTAssertEqual(issues(yaml), [
+            #"t.yaml:6:21: functions[0].invokeEndpoint: expected http://HOST:PORT, got "https://example.com""#,
+            #"t.yaml:9:5: functions[1].region: "region" is used only with invokeEndpoint"#,
+        ])
+    }
 }
