@@ -50,7 +50,7 @@ public enum AuthorizePhase {
         }
         if access.apiKeyRequired {
             // apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
-            let fromAuthorizer = snapshot.config.apis[resolution.apiIndex].apiKeySource == .authorizer
+            let fromAuthorizer = snapshot.apis[resolution.apiIndex].apiKeyFromAuthorizer
             let usageKey = fromAuthorizer ? state.auth.lambda?.usageIdentifierKey.map { Array($0.utf8) } : nil
             let found: ApiKeyRecord? = if fromAuthorizer {
                 usageKey.flatMap { k in k.withUnsafeBytes { snapshot.access.apiKeys.lookup($0) } }

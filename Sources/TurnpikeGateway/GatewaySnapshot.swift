@@ -111,7 +111,9 @@ public final class GatewaySnapshot: Sendable {
                     throw SnapshotError(message: "api \(api.name): corsConfiguration: \(error.message)")
                 }
             }
-            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages, cors: cors, isRest: api.protocolType == .rest))
+            apis.append(CompiledApi(
+                name: api.name, apiId: api.apiId, stages: stages, cors: cors, isRest: api.protocolType == .rest,
+                apiKeyFromAuthorizer: api.apiKeySource == .authorizer))
         }
         self.apis = apis
         targetGroups = groups
@@ -188,9 +190,15 @@ public final class CompiledApi: Sendable {
     public let cors: CorsPolicy?
     /// A REST API (its own error wording, request id field and Lambda events).
     public let isRest: Bool
+    /// `apiKeySource: AUTHORIZER`: API keys come from the Lambda authorizer's usageIdentifierKey.
+    public let apiKeyFromAuthorizer: Bool
 
-    init(name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?, isRest: Bool = false) {
+    init(
+        name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?, isRest: Bool = false,
+        apiKeyFromAuthorizer: Bool = false
+    ) {
         self.isRest = isRest
+        self.apiKeyFromAuthorizer = apiKeyFromAuthorizer
         self.name = name
         self.apiId = apiId
         self.stages = stages
