@@ -242,19 +242,26 @@ final class FunctionHost: @unchecked Sendable {
 }
 
 /// Where gateway overhead around the function goes, in nanoseconds: request in → event on
-/// `/next` (inbound) and `/response` in → response out (outbound). The last 10,000 each.
+/// `/next` (inbound) and `/response` in → response out (outbound). The last 10,000 each,
+/// in rings (recording costs a store, not a shift).
 struct LambdaTimings {
-    private(set) var inbound: [UInt64] = []
-    private(set) var outbound: [UInt64] = []
+    private static let capacity = 10_000
+    private var inbound: [UInt64] = []
+    private var outbound: [UInt64] = []
+    private var inboundNext = 0
+    private var outboundNext = 0
 
     mutating func record(inbound sample: UInt64) {
-        if inbound.count >= 10_000 { inbound.removeFirst(inbound.count - 9_999) }
-        inbound.append(sample)
+        Self.store(sample, in: &inbound, at: &inboundNext)
     }
 
     mutating func record(outbound sample: UInt64) {
-        if outbound.count >= 10_000 { outbound.removeFirst(outbound.count - 9_999) }
-        outbound.append(sample)
+        Self.store(sample, in: &outbound, at: &outboundNext)
+    }
+
+    private static func store(_ sample: UInt64, in ring: inout [UInt64], at next: inout Int) {
+        if ring.count < capacity { ring.append(sample) } else { ring[next] = sample }
+        next = (next + 1) % capacity
     }
 
     /// `{"inboundP50Us":…,"inboundP99Us":…,"outboundP50Us":…,"outboundP99Us":…,"samples":…}`.
