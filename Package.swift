@@ -85,7 +85,7 @@ let package = Package(
         ),
         .testTarget(name: "TurnpikeConfigTests", dependencies: ["TurnpikeConfig"]),
         .testTarget(name: "TurnpikeRoutingTests", dependencies: ["TurnpikeRouting"]),
-        .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting"]),
+        .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeAuth"]),
         .testTarget(name: "ShimParserTests", dependencies: ["CTurnpikeShim"]),
         .testTarget(name: "TurnpikeAuthTests", dependencies: ["TurnpikeAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TurnpikeTrafficTests", dependencies: ["TurnpikeTraffic"]),

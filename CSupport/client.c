@@ -388,7 +388,8 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_
 
 void tp_conn_sweep(tp_conn *c, uint64_t now) {
     if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
-    if (c->lingering || c->ex.state == TP_EX_NONE) tp_conn_close(c);
+    /* A body being buffered for Swift (request_body.c) must arrive whole by its deadline. */
+    if (c->lingering || c->ex.state == TP_EX_NONE || c->ex.body_reading) tp_conn_close(c);
 }
 
 /* Called by upstream.c when the upstream side failed before the client saw a head. */

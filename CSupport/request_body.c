@@ -13,6 +13,8 @@ void tp_exchange_read_body(tp_exchange *ex, uint64_t max_bytes) {
     ex->body_reading = 1;
     ex->body_max = max_bytes;
     ex->body_buf.len = 0;
+    /* The whole body within the header timeout: bytes that trickle in do not extend it. */
+    c->deadline_ns = tp_loop_ns(c->worker) + (uint64_t)c->worker->opt.header_timeout_ms * 1000000ull;
     /* A declared length over the limit is answered 413 without asking for the body. */
     int too_long = ex->req_mode == TP_BODY_LENGTH && ex->req_remaining > max_bytes;
     if (!too_long && ex->expect_continue && !ex->req_done && c->rpos == c->rlen) {
@@ -27,6 +29,7 @@ static void report(tp_conn *c, uint16_t status) {
     tp_exchange *ex = &c->ex;
     tp_worker *w = c->worker;
     ex->body_reading = 0;
+    c->deadline_ns = 0;
     if (status != 0) {
         /* The rest of the body is not read: the connection closes after the answer. */
         ex->close_after = 1;

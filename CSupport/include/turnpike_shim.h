@@ -322,7 +322,9 @@ void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes);
 /* From on_request (or later, before answering): read the whole request body into a
  * buffer the shim owns (Content-Length or chunked; "100 Continue" sent when asked for)
  * and hand it to on_request_body, for integrations that need the body before they can
- * start (Lambda events). Answering the exchange stays Swift's job. */
+ * start (Lambda events). Answering the exchange stays Swift's job. A body that has not
+ * arrived whole within header_timeout_ms closes the connection (no callback; the
+ * exchange ends through on_exchange_end). */
 void tp_exchange_read_body(tp_exchange *ex, uint64_t max_bytes);
 
 /* From on_upstream_head only: the head to send to the client (status line and fields,

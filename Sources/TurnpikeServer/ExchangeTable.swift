@@ -36,8 +36,10 @@ struct ExchangeRecord {
     var hasResponseMappings = false
     /// AWS_PROXY: what the event is built from once the body is read.
     var lambda: PendingLambda?
-    /// When the integration was invoked (Lambda), for the access log's integration latency.
-    var upstreamStartNs: UInt64 = 0
+    /// When the function was invoked and when its outcome came back (Lambda), for the
+    /// access log's integration latency.
+    var invokedNs: UInt64 = 0
+    var invocationEndNs: UInt64 = 0
     /// Waiting for the route's Lambda authorizer.
     var authorizer: PendingAuthorizer?
 }

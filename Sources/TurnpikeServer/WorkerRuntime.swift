@@ -305,7 +305,7 @@ final class WorkerRuntime: @unchecked Sendable {
             id: lambdaRequestId(slot), payload: event, deadlineNs: now &+ waitMs * 1_000_000,
             deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
             ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now)
-        exchanges[slot].upstreamStartNs = now
+        exchanges[slot].invokedNs = now
         functions.submit(function: pending.target.functionName, invocation)
     }
 
@@ -389,6 +389,7 @@ final class WorkerRuntime: @unchecked Sendable {
     /// Answers a Lambda exchange from its invocation's outcome, as API Gateway would.
     private func finishLambda(_ ex: OpaquePointer, slot: Int, outcome: InvocationOutcome) {
         guard let pending = exchanges[slot].lambda else { return }
+        exchanges[slot].invocationEndNs = tp_now_ns()
         let requestId = exchanges[slot].requestId
         let response: GatewayResponse
         switch outcome {
@@ -797,8 +798,11 @@ final class WorkerRuntime: @unchecked Sendable {
             apiId = api.apiId
             stage = api.stages[r.stageIndex].name
         }
-        let integrationLatency: Int? = stats.upstream_start_ns != 0 && stats.upstream_head_ns != 0
+        var integrationLatency: Int? = stats.upstream_start_ns != 0 && stats.upstream_head_ns != 0
             ? Int((stats.upstream_head_ns - stats.upstream_start_ns) / 1_000_000) : nil
+        if record.invokedNs != 0 && record.invocationEndNs != 0 {
+            integrationLatency = Int((record.invocationEndNs &- record.invokedNs) / 1_000_000)
+        }
         let entry = AccessLogRecord(
             requestId: record.requestId.string, ip: log.ip, requestTimeEpochMs: record.epochMs,
             httpMethod: log.method, path: log.path, routeKey: routeKey, status: Int(stats.status),

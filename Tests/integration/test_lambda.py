@@ -244,3 +244,46 @@ def test_reserved_concurrency_exhausted_answers_429(slow_gw):
     assert r.content == b'{"message":"Too Many Requests"}'
     assert results[0].status_code == 200
     assert requests.get(slow_gw.url + "/slow?s=0", timeout=TIMEOUT).status_code == 200
+
+
+@pytest.fixture
+def small_gw(gateway_factory):
+    cfg = lambda_config([function("echo", "echo")], [{"routeKey": "ANY /echo", "target": "echo"}],
+                        [lambda_integration("echo", "echo")])
+    cfg["settings"]["maxRequestBodyBytes"] = 1000
+    cfg["settings"]["headerTimeoutSeconds"] = 1
+    cfg["settings"]["accessLog"] = {"enabled": True, "destination": "stdout",
+                                    "format": "$context.status $context.integrationLatency"}
+    return gateway_factory(cfg, workers=1)
+
+
+def test_body_over_the_payload_limit_answers_413_without_invoking(small_gw):
+    r = requests.post(small_gw.url + "/echo", data=b"x" * 1001, timeout=TIMEOUT)
+    assert r.status_code == 413
+    assert r.content == b'{"message":"Request Entity Too Large"}'
+    chunked = requests.post(small_gw.url + "/echo", data=iter([b"x" * 600, b"y" * 600]), timeout=TIMEOUT)
+    assert chunked.status_code == 413
+
+
+def test_chunked_body_reaches_the_event_whole(small_gw):
+    r = requests.post(small_gw.url + "/echo", data=iter([b"abc", b"def"]), headers={"Content-Type": "text/plain"},
+                      timeout=TIMEOUT)
+    assert r.status_code == 200, r.text
+    assert r.json()["event"]["body"] == "abcdef"
+
+
+def test_a_body_that_never_completes_closes_the_connection(small_gw):
+    import socket
+    s = socket.create_connection(("127.0.0.1", small_gw.port), timeout=TIMEOUT)
+    s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
+    t0 = time.time()
+    assert s.recv(100) == b""
+    assert time.time() - t0 < 5
+    s.close()
+
+
+def test_access_log_carries_the_function_latency(small_gw):
+    assert requests.get(small_gw.url + "/echo", timeout=TIMEOUT).status_code == 200
+    time.sleep(0.5)
+    lines = [l for l in small_gw.stdout().splitlines() if l.startswith("200 ")]
+    assert lines and lines[-1].split()[1].isdigit()
