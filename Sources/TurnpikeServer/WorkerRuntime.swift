@@ -514,7 +514,7 @@ final class WorkerRuntime: @unchecked Sendable {
             requestId: exchanges[slot].requestId, mappings: mappings, context: context,
             dropsCors: exchanges[slot].replacesCors,
             extraHeaders: cacheStatus.isEmpty ? exchanges[slot].responseExtras : exchanges[slot].responseExtras + cacheStatus,
-            into: &out)
+            requestIdField: requestIdField(ex), into: &out)
         if capture {
             exchanges[slot].cacheHeaderBlock = Array(out[fields])
             exchanges[slot].cacheStatus = Int(h.status)
@@ -671,7 +671,7 @@ final class WorkerRuntime: @unchecked Sendable {
     ) {
         out.removeAll(keepingCapacity: true)
         let slot = Int(tp_exchange_user(ex)) - 1
-        let rest = response == .missingAuthenticationToken || (slot >= 0 && isRest(slot))
+        let rest = response == .missingAuthenticationToken || isRest(slot)
         let body = snapshot.responses.write(response, requestId: requestId, into: &out, rest: rest)
         out.append(contentsOf: extraHeaders)
         let flags: Int32 = response == .requestTooLarge ? Int32(TP_RESPOND_CLOSE) : 0
@@ -684,14 +684,21 @@ final class WorkerRuntime: @unchecked Sendable {
 
     /// Whether the exchange was resolved to a REST API.
     private func isRest(_ slot: Int) -> Bool {
-        guard slot < exchanges.records.count, let snapshot = exchanges[slot].snapshot,
+        guard slot >= 0, slot < exchanges.records.count, let snapshot = exchanges[slot].snapshot,
               let r = exchanges[slot].resolution else { return false }
         return snapshot.apis[r.apiIndex].isRest
     }
 
-    /// The request id field: REST APIs name it `x-amzn-RequestId`, HTTP APIs `apigw-requestid`.
+    private static let httpRequestIdField = Array("apigw-requestid: ".utf8)
+    private static let restRequestIdField = Array("x-amzn-RequestId: ".utf8)
+
+    /// The request id field's name: REST APIs say `x-amzn-RequestId`, HTTP APIs `apigw-requestid`.
+    private func requestIdField(_ ex: OpaquePointer) -> [UInt8] {
+        isRest(Int(tp_exchange_user(ex)) - 1) ? Self.restRequestIdField : Self.httpRequestIdField
+    }
+
     private func appendRequestId(_ slot: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: Array((isRest(slot) ? "x-amzn-RequestId: " : "apigw-requestid: ").utf8))
+        out.append(contentsOf: isRest(slot) ? Self.restRequestIdField : Self.httpRequestIdField)
         exchanges[slot].requestId.append(to: &out)
         out.append(13); out.append(10)
     }
@@ -701,7 +708,7 @@ final class WorkerRuntime: @unchecked Sendable {
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: Array("HTTP/1.1 204 No Content\r\n".utf8))
         out.append(contentsOf: pipeline.responseHeaders)
-        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        out.append(contentsOf: requestIdField(ex))
         requestId.append(to: &out)
         out.append(13); out.append(10)
         out.withUnsafeBufferPointer { tp_exchange_respond(ex, $0.baseAddress, $0.count, nil, 0, 0) }
@@ -719,7 +726,7 @@ final class WorkerRuntime: @unchecked Sendable {
             out.append(contentsOf: Array(": Hit\r\n".utf8))
         }
         out.append(contentsOf: extra)
-        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        out.append(contentsOf: requestIdField(ex))
         requestId.append(to: &out)
         out.append(13); out.append(10)
         out.withUnsafeBufferPointer { head in
