@@ -153,6 +153,19 @@ public struct FunctionScheduler: Sendable {
         return actions
     }
 
+    /// Takes every queued invocation out (the pool is being replaced).
+    public mutating func drainQueue() -> [Invocation] {
+        defer { queue.removeAll() }
+        return queue
+    }
+
+    /// The slot's process is being killed from outside (its pool retires); its exit is
+    /// then no failure of anything.
+    public mutating func markKilling(slot: Int) {
+        if case .busy = slots[slot] { return }
+        slots[slot] = .killing
+    }
+
     /// Queued invocations go to waiting processes; processes start for the rest.
     private mutating func dispatch() -> [PoolAction] {
         var actions: [PoolAction] = []

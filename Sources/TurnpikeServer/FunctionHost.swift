@@ -14,18 +14,27 @@ import Glibc
 /// the workers hand invocations in through `submit` and get outcomes back through
 /// `deliver` (which posts to the owning worker's loop).
 final class FunctionHost: @unchecked Sendable {
-    private struct Submission {
-        let function: String
-        let invocation: Invocation
+    private enum Message {
+        case invoke(function: String, Invocation)
+        /// The local functions of a reloaded configuration.
+        case adopt([LambdaFunction])
     }
 
-    private let inbox = Mutex<[Submission]>([])
+    /// What other threads may ask about: the local functions' names, the remote invokers.
+    private struct Directory {
+        var local: Set<String> = []
+        var remotes: [String: RemoteInvoker] = [:]
+    }
+
+    private let inbox = Mutex<[Message]>([])
+    private let directory = Mutex(Directory())
     private let stopping = Atomic<Bool>(false)
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
+    /// Host thread only: the pools serving, and pools a reload replaced or removed, which
+    /// finish their running invocations and then shut down.
     private var pools: [String: FunctionPool] = [:]
-    /// Functions behind a Lambda Invoke API; they never touch this host's thread.
-    private var remotes: [String: RemoteInvoker] = [:]
+    private var retiring: [FunctionPool] = []
     private var thread: pthread_t?
     /// The outcome for a ticket, and when the function's answer arrived (monotonic ns).
     private let deliver: @Sendable (InvocationTicket, InvocationOutcome, UInt64) -> Void
@@ -46,32 +55,69 @@ final class FunctionHost: @unchecked Sendable {
         wakeWrite = fds[1]
         _ = fcntl(wakeRead, F_SETFL, fcntl(wakeRead, F_GETFL) | O_NONBLOCK)
         _ = fcntl(wakeWrite, F_SETFL, fcntl(wakeWrite, F_GETFL) | O_NONBLOCK)
+        var d = Directory()
         for function in functions {
             if let remote = function.remote {
-                remotes[function.name] = RemoteInvoker(function: function, remote: remote, deliver: deliver, log: log)
+                d.remotes[function.name] = RemoteInvoker(function: function, remote: remote, deliver: deliver, log: log)
             } else {
                 pools[function.name] = FunctionPool(function: function)
+                d.local.insert(function.name)
             }
         }
+        directory.withLock { $0 = d }
     }
 
-    func knows(_ function: String) -> Bool { pools[function] != nil || remotes[function] != nil }
+    /// Any thread.
+    func knows(_ function: String) -> Bool {
+        directory.withLock { $0.local.contains(function) || $0.remotes[function] != nil }
+    }
 
     /// Any thread: queue an invocation; its outcome comes back through `deliver`.
     func submit(function: String, _ invocation: Invocation) {
-        if let remote = remotes[function] {
+        if let remote = directory.withLock({ $0.remotes[function] }) {
             remote.submit(invocation)
             return
         }
-        inbox.withLock { $0.append(Submission(function: function, invocation: invocation)) }
+        post(.invoke(function: function, invocation))
+    }
+
+    private func post(_ message: Message) {
+        inbox.withLock { $0.append(message) }
         var one: UInt8 = 1
         _ = write(wakeWrite, &one, 1)
+    }
+
+    /// Any thread (the reload): functions that are new or changed start serving, removed or
+    /// changed ones finish what they run and stop. Remote invokers are swapped here; local
+    /// pools on the host thread, in order with the invocations.
+    func adopt(_ functions: [LambdaFunction]) {
+        var retired: [RemoteInvoker] = []
+        var started: [RemoteInvoker] = []
+        directory.withLock { d in
+            var remotes: [String: RemoteInvoker] = [:]
+            for function in functions {
+                guard let remote = function.remote else { continue }
+                if let current = d.remotes[function.name], current.function == function {
+                    remotes[function.name] = current
+                } else {
+                    let invoker = RemoteInvoker(function: function, remote: remote, deliver: deliver, log: log)
+                    remotes[function.name] = invoker
+                    started.append(invoker)
+                }
+            }
+            retired = d.remotes.filter { remotes[$0.key] !== $0.value }.map(\.value)
+            d.remotes = remotes
+            d.local = Set(functions.filter { $0.remote == nil }.map(\.name))
+        }
+        for invoker in started { invoker.start() }
+        post(.adopt(functions.filter { $0.remote == nil }))
+        for invoker in retired { invoker.stop() }
     }
 
     /// Opens the Runtime API listeners and starts the thread.
     func start() throws(ServerError) {
         for pool in pools.values { try pool.open() }
-        for remote in remotes.values { remote.start() }
+        for remote in directory.withLock({ Array($0.remotes.values) }) { remote.start() }
         let box = Unmanaged.passRetained(self)
         var t = pthread_t()
         pthread_create(&t, nil, { arg in
@@ -89,7 +135,7 @@ final class FunctionHost: @unchecked Sendable {
         _ = write(wakeWrite, &one, 1)
         if let thread { pthread_join(thread, nil) }
         thread = nil
-        for remote in remotes.values { remote.stop() }
+        for remote in directory.withLock({ Array($0.remotes.values) }) { remote.stop() }
     }
 
     // MARK: - The host thread
@@ -101,7 +147,8 @@ final class FunctionHost: @unchecked Sendable {
             fds.removeAll(keepingCapacity: true)
             owners.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0))
-            for pool in pools.values {
+            let all = Array(pools.values) + retiring
+            for pool in all {
                 for (i, listener) in pool.listeners.enumerated() {
                     fds.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
                     owners.append((pool, nil, i))
@@ -111,37 +158,92 @@ final class FunctionHost: @unchecked Sendable {
                     owners.append((pool, conn, conn.slot))
                 }
             }
-            _ = poll(&fds, nfds_t(fds.count), 10)
+            // Idle with no functions: nothing to reap or time out until a message comes.
+            _ = poll(&fds, nfds_t(fds.count), all.isEmpty ? -1 : 10)
             if fds[0].revents != 0 {
                 var sink = [UInt8](repeating: 0, count: 256)
                 while read(wakeRead, &sink, sink.count) > 0 {}
             }
-            let submissions = inbox.withLock { s -> [Submission] in
-                let all = s
-                s.removeAll()
+            let messages = inbox.withLock { m -> [Message] in
+                let all = m
+                m.removeAll()
                 return all
             }
-            for s in submissions {
-                guard let pool = pools[s.function] else {
-                    deliver(s.invocation.ticket, .failed("no function \(s.function)"), tp_now_ns())
-                    continue
+            for message in messages {
+                switch message {
+                case .invoke(let function, let invocation):
+                    guard let pool = pools[function] else {
+                        deliver(invocation.ticket, .failed("no function \(function)"), tp_now_ns())
+                        continue
+                    }
+                    perform(pool.scheduler.submit(invocation), pool)
+                case .adopt(let functions):
+                    adoptLocal(functions)
                 }
-                perform(pool.scheduler.submit(s.invocation), pool)
             }
             for (i, owner) in owners.enumerated() where fds[i + 1].revents != 0 {
                 if let conn = owner.conn {
                     serve(conn, owner.pool)
-                } else {
+                } else if owner.pool.listeners.indices.contains(owner.slot) {
                     accept(owner.pool, slot: owner.slot)
                 }
             }
             let now = tp_now_ns()
-            for pool in pools.values {
+            for pool in all {
                 reap(pool)
                 perform(pool.scheduler.tick(nowNs: now), pool)
             }
+            retireIdle()
         }
-        for pool in pools.values { pool.shutdown() }
+        for pool in Array(pools.values) + retiring { pool.shutdown() }
+    }
+
+    /// New pools for new or changed functions; replaced and removed ones retire.
+    private func adoptLocal(_ functions: [LambdaFunction]) {
+        var next: [String: FunctionPool] = [:]
+        for function in functions {
+            if let current = pools[function.name], current.function == function {
+                next[function.name] = current
+                continue
+            }
+            let pool = FunctionPool(function: function)
+            do throws(ServerError) {
+                try pool.open()
+                next[function.name] = pool
+            } catch {
+                log("function \(function.name): \(error.description)")
+            }
+        }
+        for (name, pool) in pools where next[name] !== pool {
+            // Invocations still queued for a cold start go to the replacement, or fail.
+            for invocation in pool.scheduler.drainQueue() {
+                if let replacement = next[name] {
+                    perform(replacement.scheduler.submit(invocation), replacement)
+                } else {
+                    deliver(invocation.ticket, .failed("function \(name) was removed by a reload"), tp_now_ns())
+                }
+            }
+            pool.closeListeners()
+            retiring.append(pool)
+        }
+        pools = next
+    }
+
+    /// Retiring pools: processes not running an invocation are killed; a pool whose
+    /// processes are all gone is shut down.
+    private func retireIdle() {
+        guard !retiring.isEmpty else { return }
+        retiring.removeAll { pool in
+            for slot in pool.pids.indices where pool.pids[slot] > 0 {
+                if case .busy = pool.scheduler.slots[slot] { continue }
+                if pool.scheduler.slots[slot] == .killing { continue }
+                pool.kill(slot: slot)
+                pool.scheduler.markKilling(slot: slot)
+            }
+            guard pool.pids.allSatisfy({ $0 == 0 }) else { return false }
+            pool.shutdown()
+            return true
+        }
     }
 
     private func accept(_ pool: FunctionPool, slot: Int) {

@@ -134,6 +134,12 @@ final class FunctionPool {
         connections.remove(at: i)
     }
 
+    /// No new runtime connections (the pool retires); existing ones keep working.
+    func closeListeners() {
+        for fd in listeners { Glibc.close(fd) }
+        listeners.removeAll()
+    }
+
     /// Every process killed and reaped, every socket closed.
     func shutdown() {
         for slot in pids.indices where pids[slot] > 0 {

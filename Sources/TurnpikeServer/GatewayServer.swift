@@ -31,8 +31,8 @@ public final class GatewayServer: @unchecked Sendable {
     /// on reload, kept while the process runs (a handful at most).
     private let upstreamTLS = Mutex<[String: UpstreamTLSClient]>([:])
     private let listeners: [Listener]
-    /// Local Lambda functions' process pools; nil when none are configured. Functions
-    /// added or changed by a reload take effect on restart.
+    /// Lambda functions: local process pools and remote invokers; a reload adopts the new
+    /// set (set once in `run`, before the workers start).
     private(set) var functions: FunctionHost?
 
     /// Loads and validates the configuration; throws with every problem found.
@@ -76,15 +76,12 @@ public final class GatewayServer: @unchecked Sendable {
 
         let tls = try TLSContext.buildAll(snapshot.config)
         try prepareUpstreamTLS(snapshot)
-        if !snapshot.config.functions.isEmpty {
-            let host = try FunctionHost(
-                functions: snapshot.config.functions,
-                deliver: { [unowned self] ticket, outcome, receivedNs in
-                    self.worker(ticket.worker)?.post(.lambdaFinished(token: ticket.token, outcome: outcome, receivedNs: receivedNs))
-                },
-                log: { [unowned self] line in self.log(line) })
-            functions = host
-        }
+        functions = try FunctionHost(
+            functions: snapshot.config.functions,
+            deliver: { [unowned self] ticket, outcome, receivedNs in
+                self.worker(ticket.worker)?.post(.lambdaFinished(token: ticket.token, outcome: outcome, receivedNs: receivedNs))
+            },
+            log: { [unowned self] line in self.log(line) })
         for i in 0..<workerCount {
             let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
             var mine: [(index: Int, listener: Listener)] = []
@@ -155,6 +152,7 @@ public final class GatewayServer: @unchecked Sendable {
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
+            functions?.adopt(config.functions)
             current.withLock { $0 = snapshot }
             for w in workers {
                 w.post(.adopt(snapshot))

@@ -287,3 +287,32 @@ def test_access_log_carries_the_function_latency(small_gw):
     time.sleep(0.5)
     lines = [l for l in small_gw.stdout().splitlines() if l.startswith("200 ")]
     assert lines and lines[-1].split()[1].isdigit()
+
+
+def test_reload_adds_and_changes_functions(gateway_factory):
+    first = function("greet", "greeting", environment={"GREETING": "hello"})
+    cfg = lambda_config([first], [{"routeKey": "GET /greet", "target": "greet"}], [lambda_integration("greet", "greet")])
+    gw = gateway_factory(cfg, workers=1)
+    r = requests.get(gw.url + "/greet", timeout=TIMEOUT)
+    assert r.text.split()[0] == "hello"
+    old_pid = int(r.text.split()[1])
+    changed = function("greet", "greeting", environment={"GREETING": "bonjour"})
+    added = function("echo", "echo")
+    cfg = lambda_config([changed, added],
+                        [{"routeKey": "GET /greet", "target": "greet"}, {"routeKey": "GET /echo", "target": "echo"}],
+                        [lambda_integration("greet", "greet"), lambda_integration("echo", "echo")])
+    gw.write_config(cfg)
+    assert gw.reload_admin().status_code == 200
+    r = requests.get(gw.url + "/greet", timeout=TIMEOUT)
+    assert r.text.split()[0] == "bonjour"
+    assert requests.get(gw.url + "/echo", timeout=TIMEOUT).status_code == 200
+    # The replaced pool's idle process is stopped.
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            os.kill(old_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the replaced function's process is still running")

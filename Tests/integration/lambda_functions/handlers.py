@@ -104,3 +104,7 @@ def policy_authorizer(event, context):
         "context": {"tier": "premium", "n": 7},
         "usageIdentifierKey": "acme-key-0123456789abcdef0123",
     }
+
+
+def greeting(event, context):
+    return {"statusCode": 200, "body": os.environ.get("GREETING", "") + " " + str(os.getpid())}
