@@ -16,12 +16,17 @@ public struct ApiDefinition: Sendable, Equatable {
     public let corsConfiguration: CorsConfiguration?
     /// Frozen snapshots of routes and integrations that stages and canaries may serve.
     public let deployments: [Deployment]
+    /// REST APIs: media types (`image/png`, `image/*`, `*/*`) whose bodies Lambda proxy
+    /// integrations exchange base64-encoded.
+    public let binaryMediaTypes: [String]
 
     public init(
         name: String, apiId: String, protocolType: ApiProtocolType, description: String?,
         integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool,
-        apiKeySource: ApiKeySource = .header, corsConfiguration: CorsConfiguration? = nil, deployments: [Deployment] = []
+        apiKeySource: ApiKeySource = .header, corsConfiguration: CorsConfiguration? = nil, deployments: [Deployment] = [],
+        binaryMediaTypes: [String] = []
     ) {
+        self.binaryMediaTypes = binaryMediaTypes
         self.name = name
         self.apiId = apiId
         self.protocolType = protocolType

@@ -113,7 +113,7 @@ public final class GatewaySnapshot: Sendable {
             }
             apis.append(CompiledApi(
                 name: api.name, apiId: api.apiId, stages: stages, cors: cors, isRest: api.protocolType == .rest,
-                apiKeyFromAuthorizer: api.apiKeySource == .authorizer))
+                apiKeyFromAuthorizer: api.apiKeySource == .authorizer, binaryMediaTypes: api.binaryMediaTypes))
         }
         self.apis = apis
         targetGroups = groups
@@ -192,11 +192,14 @@ public final class CompiledApi: Sendable {
     public let isRest: Bool
     /// `apiKeySource: AUTHORIZER`: API keys come from the Lambda authorizer's usageIdentifierKey.
     public let apiKeyFromAuthorizer: Bool
+    /// REST: the media types Lambda proxy bodies travel base64-encoded for.
+    public let binaryMediaTypes: [String]
 
     init(
         name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?, isRest: Bool = false,
-        apiKeyFromAuthorizer: Bool = false
+        apiKeyFromAuthorizer: Bool = false, binaryMediaTypes: [String] = []
     ) {
+        self.binaryMediaTypes = binaryMediaTypes
         self.isRest = isRest
         self.apiKeyFromAuthorizer = apiKeyFromAuthorizer
         self.name = name

@@ -144,20 +144,36 @@ public struct ProxyRequest: Sendable, Equatable {
     /// everything that is not text (by Content-Type); REST APIs only the configured binary
     /// media types.
     public func bodyIsBinary(binaryMediaTypes: [String]) -> Bool {
-        let type = (header("content-type") ?? "").split(separator: ";").first
-            .map { $0.trimmingSpaces.lowercased() } ?? ""
+        let type = Self.mediaType(header("content-type"))
         switch apiKind {
         case .rest:
-            return binaryMediaTypes.contains { pattern in
-                if pattern == "*/*" { return true }
-                if pattern.hasSuffix("/*") { return type.hasPrefix(String(pattern.dropLast())) }
-                return pattern.lowercased() == type
-            }
+            return Self.matches(type, binaryMediaTypes)
         case .http:
             if type.hasPrefix("text/") { return false }
             let textTypes = ["application/json", "application/javascript", "application/xml", "application/ecmascript"]
             if textTypes.contains(type) || type.hasSuffix("+json") || type.hasSuffix("+xml") { return false }
             return true
+        }
+    }
+
+    /// Whether a base64 body from the function goes to the client decoded: always on HTTP
+    /// APIs; on REST APIs when the request's first Accept type is a binary media type.
+    public func decodesBase64Response(binaryMediaTypes: [String]) -> Bool {
+        guard apiKind == .rest else { return true }
+        let accept = header("accept").flatMap { $0.split(separator: ",").first.map(String.init) }
+        return Self.matches(Self.mediaType(accept), binaryMediaTypes)
+    }
+
+    /// `type/subtype`, lower-cased, without parameters ("" when absent).
+    static func mediaType(_ value: String?) -> String {
+        (value ?? "").split(separator: ";").first.map { $0.trimmingSpaces.lowercased() } ?? ""
+    }
+
+    static func matches(_ type: String, _ patterns: [String]) -> Bool {
+        !type.isEmpty && patterns.contains { pattern in
+            if pattern == "*/*" { return true }
+            if pattern.hasSuffix("/*") { return type.hasPrefix(String(pattern.lowercased().dropLast())) }
+            return pattern.lowercased() == type
         }
     }
 }

@@ -48,7 +48,11 @@ extension ProxyResponse {
     /// Parses what the function returned. 1.0: an object with statusCode. 2.0: the same
     /// shape (plus cookies) when it has statusCode; any other JSON value is *inferred* as
     /// 200, `content-type: application/json`, the payload as the body.
-    public static func parse(_ payload: [UInt8], format: PayloadFormat) -> Result<ProxyResponse, ProxyResponseError> {
+    /// `decodesBase64` false (REST without a matching binary media type): a base64 body
+    /// goes to the client as the text it is.
+    public static func parse(
+        _ payload: [UInt8], format: PayloadFormat, decodesBase64: Bool = true
+    ) -> Result<ProxyResponse, ProxyResponseError> {
         guard let value = JSONValue(json: payload) else { return .failure(.notJSON) }
         guard case .object(let members) = value else {
             if format == .v2 { return .success(inferred(payload)) }
@@ -106,7 +110,7 @@ extension ProxyResponse {
         switch members["body"] {
         case nil, .null?: break
         case .string(let text)?:
-            if base64 {
+            if base64 && decodesBase64 {
                 guard let decoded = Base64.decode(Array(text.utf8)) else { return .failure(.invalidBase64Body) }
                 response.body = decoded
             } else {

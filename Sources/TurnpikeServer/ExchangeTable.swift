@@ -58,6 +58,8 @@ struct PendingLambda {
     let timeoutMillis: UInt32
     /// The body travels base64-encoded.
     let binary: Bool
+    /// A base64 body from the function reaches the client decoded.
+    let decodesBase64: Bool
 }
 
 /// The request's fields the access log needs after the request bytes are gone.

@@ -246,7 +246,8 @@ final class WorkerRuntime: @unchecked Sendable {
                 requestId: requestId, epochMs: epochMs, auth: pipeline.auth)
             exchanges[slot].lambda = PendingLambda(
                 request: proxy, target: plan.target, timeoutMillis: plan.timeoutMillis,
-                binary: proxy.bodyIsBinary(binaryMediaTypes: []))
+                binary: proxy.bodyIsBinary(binaryMediaTypes: served.api.binaryMediaTypes),
+                decodesBase64: proxy.decodesBase64Response(binaryMediaTypes: served.api.binaryMediaTypes))
             tp_exchange_read_body(ex, UInt64(snapshot.maxBodyBytes))
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
@@ -394,7 +395,7 @@ final class WorkerRuntime: @unchecked Sendable {
         let response: GatewayResponse
         switch outcome {
         case .success(let payload):
-            switch ProxyResponse.parse(payload, format: pending.target.format) {
+            switch ProxyResponse.parse(payload, format: pending.target.format, decodesBase64: pending.decodesBase64) {
             case .success(let parsed):
                 out.removeAll(keepingCapacity: true)
                 var extra = exchanges[slot].responseExtras

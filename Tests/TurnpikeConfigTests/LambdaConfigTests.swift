@@ -119,4 +119,19 @@ final class LambdaConfigTests: XCTestCase {
             #"t.yaml:9:5: functions[1].region: "region" is used only with invokeEndpoint"#,
         ])
     }
+
+    func testBinaryMediaTypesAreForRESTAPIs() throws {
+        let functions = """
+              - name: users
+                command: [bootstrap]
+            """
+        let rest = lambdaConfig(functions: functions, extra: "").replacingOccurrences(
+            of: "  - name: shop\n", with: "  - name: shop\n    protocolType: REST\n    binaryMediaTypes: [image/png, \"*/*\"]\n")
+        XCTAssertEqual(try ConfigLoader.parse(text: rest, fileName: "t.yaml").apis[0].binaryMediaTypes, ["image/png", "*/*"])
+        let http = lambdaConfig(functions: functions, extra: "").replacingOccurrences(
+            of: "  - name: shop\n", with: "  - name: shop\n    binaryMediaTypes: [image/png]\n")
+        XCTAssertEqual(issues(http), [
+            #"t.yaml:9:23: apis[0].binaryMediaTypes: binaryMediaTypes are for REST APIs (HTTP APIs base64-encode every non-text body)"#,
+        ])
+    }
 }

@@ -97,3 +97,28 @@ final class ProxyResponseTests: XCTestCase {
         XCTAssertNil(Base64.decode(Array("aGVs bG8=".utf8)))
     }
 }
+
+final class BinaryMediaTypeTests: XCTestCase {
+    private func request(_ kind: ProxyRequest.ApiKind, accept: String?) -> ProxyRequest {
+        var r = ProxyRequest(
+            method: "GET", rawPath: "/", path: "/", rawQueryString: "",
+            headers: accept.map { [("Accept", $0)] } ?? [], routeKey: "GET /", resource: "/", pathParameters: [],
+            stageVariables: [], apiId: "a", stage: "prod", requestId: "r", epochMs: 0, requestTime: "", sourceIp: "",
+            domainName: "")
+        r.apiKind = kind
+        return r
+    }
+
+    func testRESTDecodesBase64ResponsesOnlyForABinaryAcceptType() {
+        XCTAssertTrue(request(.rest, accept: "image/png, */*;q=0.8").decodesBase64Response(binaryMediaTypes: ["image/*"]))
+        XCTAssertFalse(request(.rest, accept: "application/json").decodesBase64Response(binaryMediaTypes: ["image/*"]))
+        XCTAssertFalse(request(.rest, accept: nil).decodesBase64Response(binaryMediaTypes: ["image/png"]))
+        XCTAssertTrue(request(.http, accept: nil).decodesBase64Response(binaryMediaTypes: []))
+    }
+
+    func testUndecodedBase64BodyStaysText() throws {
+        let r = try ProxyResponse.parse(Array(#"{"statusCode": 200, "body": "AP8B", "isBase64Encoded": true}"#.utf8),
+                                        format: .v1, decodesBase64: false).get()
+        XCTAssertEqual(r.body, Array("AP8B".utf8))
+    }
+}

@@ -1,6 +1,7 @@
 """AWS_PROXY integrations end to end: real awslambdaric processes running Python handlers
 behind the real binary, payload formats 1.0 and 2.0, errors, timeouts and throttling."""
 
+import base64
 import json
 import os
 import sys
@@ -316,3 +317,37 @@ def test_reload_adds_and_changes_functions(gateway_factory):
         time.sleep(0.05)
     else:
         raise AssertionError("the replaced function's process is still running")
+
+
+def test_handler_that_cannot_be_loaded_answers_502_with_the_init_error_logged(gateway_factory):
+    broken = function("broken", "no_such_handler")
+    cfg = lambda_config([broken], [{"routeKey": "GET /broken", "target": "broken"}],
+                        [lambda_integration("broken", "broken")])
+    gw = gateway_factory(cfg, workers=1)
+    for _ in range(2):
+        r = requests.get(gw.url + "/broken", timeout=TIMEOUT)
+        assert r.status_code == 502
+        assert r.content == INTERNAL
+    assert "init error" in gw.stderr()
+
+
+def test_rest_binary_media_types_decide_base64_both_ways(gateway_factory):
+    rest = api(integrations=[lambda_integration("reverse", "reverse", version=None)],
+               routes=[{"routeKey": "POST /reverse", "target": "reverse"}], stages=[{"stageName": "prod"}])
+    rest["protocolType"] = "REST"
+    rest["binaryMediaTypes"] = ["application/octet-stream"]
+    cfg = config([], groups=[], apis=[rest])
+    cfg["functions"] = [function("reverse", "reverse")]
+    gw = gateway_factory(cfg, workers=1)
+    data = bytes([0, 255, 1, 254]) * 10
+    binary = {"Content-Type": "application/octet-stream", "Accept": "application/octet-stream"}
+    r = requests.post(gw.url + "/prod/reverse", data=data, headers=binary, timeout=TIMEOUT)
+    assert r.status_code == 200 and r.content == data[::-1]
+    # Without a binary Accept type, REST hands the function's base64 text through as is.
+    r = requests.post(gw.url + "/prod/reverse", data=data,
+                      headers={"Content-Type": "application/octet-stream", "Accept": "application/json"}, timeout=TIMEOUT)
+    assert base64.b64decode(r.content) == data[::-1]
+    # A text type not listed reaches the function as text.
+    r = requests.post(gw.url + "/prod/reverse", data=b"abc", headers={"Content-Type": "text/plain", **{"Accept": "*/*"}},
+                      timeout=TIMEOUT)
+    assert base64.b64decode(r.content) == b"cba"
