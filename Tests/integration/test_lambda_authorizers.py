@@ -207,3 +207,22 @@ def test_rest_request_authorizer_supplies_the_api_key_for_usage_plans(rest_gw, a
     assert event["headers"]["Authorization"] == "allow-2"
     denied = requests.post(rest_gw.url + "/prod/users", data=b"{}", headers={"Authorization": "deny"}, timeout=TIMEOUT)
     assert denied.status_code == 403
+
+
+def test_authorizer_context_maps_onto_an_http_proxy_request(gateway_factory, upstream, auth_log):
+    from helpers import header_values, integration
+    cfg = config([upstream.port], apis=[api(
+        integrations=[integration("pass", "http://backend/echo", requestParameters={
+            "overwrite:header.x-tier": "$context.authorizer.tier",
+            "overwrite:header.x-principal": "$context.authorizer.principalId"})],
+        routes=[{"routeKey": "GET /mapped", "target": "pass", "authorizationType": "CUSTOM", "authorizer": "policy"}])])
+    cfg["functions"] = authorizer_functions(auth_log)
+    cfg["authorizers"] = [{"name": "policy", "authorizerType": "REQUEST", "authorizerUri": "function:policy-auth",
+                           "authorizerPayloadFormatVersion": "1.0", "identitySource": ["$request.header.Authorization"]}]
+    gw = gateway_factory(cfg, workers=1)
+    r = get(gw, "/mapped", "allow")
+    assert r.status_code == 200, r.text
+    echo = r.json()
+    assert header_values(echo, "x-tier") == ["premium"]
+    assert header_values(echo, "x-principal") == ["user-1"]
+    assert get(gw, "/mapped", "deny").status_code == 403
