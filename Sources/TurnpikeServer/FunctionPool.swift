@@ -183,8 +183,18 @@ final class RuntimeConnection {
         var head = tp_request_head()
         var headLength = 0
         var status: UInt16 = 0
-        let result = buffer.withUnsafeBufferPointer {
-            tp_http1_parse_request($0.baseAddress, $0.count, &limits, &head, &headLength, &status)
+        // The head's slices point into the buffer: read them while it is borrowed.
+        func text(_ s: tp_slice) -> String {
+            String(decoding: UnsafeRawBufferPointer(start: UnsafeRawPointer(s.ptr), count: Int(s.len)), as: UTF8.self)
+        }
+        var method = "", path = ""
+        let result = buffer.withUnsafeBufferPointer { b -> tp_parse_result in
+            let r = tp_http1_parse_request(b.baseAddress, b.count, &limits, &head, &headLength, &status)
+            if r == TP_PARSE_DONE {
+                method = text(head.method)
+                path = text(head.path)
+            }
+            return r
         }
         switch result {
         case TP_PARSE_NEED_MORE: return buffer.count > 65536 ? .invalid : nil
@@ -194,13 +204,6 @@ final class RuntimeConnection {
         guard head.chunked == 0 else { return .invalid }
         let length = max(0, Int(head.content_length))
         guard length <= 64 << 20 else { return .invalid }
-        let base = buffer.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
-        func text(_ s: tp_slice) -> String {
-            String(decoding: UnsafeRawBufferPointer(start: UnsafeRawPointer(s.ptr), count: Int(s.len)), as: UTF8.self)
-        }
-        _ = base
-        let method = text(head.method)
-        let path = text(head.path)
         guard buffer.count >= headLength + length else {
             if head.expect_continue != 0 && !continueSent {
                 continueSent = true

@@ -219,21 +219,15 @@ final class RemoteInvoker: @unchecked Sendable {
         while true {
             var head = tp_response_head()
             var headLength = 0
-            let result = buffer.withUnsafeBufferPointer {
-                tp_http1_parse_response($0.baseAddress, $0.count, &limits, &head, &headLength)
+            // The head's slices point into the buffer: read them while it is borrowed.
+            var functionError = false
+            let result = buffer.withUnsafeBufferPointer { b -> tp_parse_result in
+                let r = tp_http1_parse_response(b.baseAddress, b.count, &limits, &head, &headLength)
+                if r == TP_PARSE_DONE { functionError = Self.hasFunctionError(&head) }
+                return r
             }
             if result == TP_PARSE_ERROR || head.chunked != 0 && result == TP_PARSE_DONE { return .invalid }
             if result == TP_PARSE_DONE {
-                var functionError = false
-                let count = Int(head.header_count)
-                withUnsafePointer(to: &head.headers) { tuple in
-                    tuple.withMemoryRebound(to: tp_header.self, capacity: count) { fields in
-                        for i in 0..<count {
-                            let name = String(decoding: UnsafeRawBufferPointer(start: fields[i].name.ptr, count: Int(fields[i].name.len)), as: UTF8.self)
-                            if name.lowercased() == "x-amz-function-error" { functionError = true }
-                        }
-                    }
-                }
                 let status = Int(head.status)
                 let keepAlive = head.keep_alive != 0 && head.content_length >= 0
                 let length = Int(head.content_length)
@@ -253,6 +247,19 @@ final class RemoteInvoker: @unchecked Sendable {
             if n <= 0 { return buffer.isEmpty ? .closedBeforeAnswer : .invalid }
             buffer.append(contentsOf: chunk[0..<n])
             if buffer.count > 64 << 20 { return .invalid }
+        }
+    }
+
+    /// Whether the head carries `X-Amz-Function-Error` (the function raised).
+    private static func hasFunctionError(_ head: inout tp_response_head) -> Bool {
+        let count = Int(head.header_count)
+        return withUnsafePointer(to: &head.headers) { tuple in
+            tuple.withMemoryRebound(to: tp_header.self, capacity: count) { fields in
+                (0..<count).contains { i in
+                    let name = UnsafeRawBufferPointer(start: fields[i].name.ptr, count: Int(fields[i].name.len))
+                    return String(decoding: name, as: UTF8.self).lowercased() == "x-amz-function-error"
+                }
+            }
         }
     }
 
