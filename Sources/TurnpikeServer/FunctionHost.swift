@@ -35,6 +35,8 @@ final class FunctionHost: @unchecked Sendable {
     /// finish their running invocations and then shut down.
     private var pools: [String: FunctionPool] = [:]
     private var retiring: [FunctionPool] = []
+    /// Host thread: what runtime connections and the wake pipe are read into.
+    private var readBuffer = [UInt8](repeating: 0, count: 65536)
     private var thread: pthread_t?
     /// The outcome for a ticket, and when the function's answer arrived (monotonic ns).
     private let deliver: @Sendable (InvocationTicket, InvocationOutcome, UInt64) -> Void
@@ -161,8 +163,7 @@ final class FunctionHost: @unchecked Sendable {
             // Idle with no functions: nothing to reap or time out until a message comes.
             _ = poll(&fds, nfds_t(fds.count), all.isEmpty ? -1 : 10)
             if fds[0].revents != 0 {
-                var sink = [UInt8](repeating: 0, count: 256)
-                while read(wakeRead, &sink, sink.count) > 0 {}
+                while read(wakeRead, &readBuffer, 256) > 0 {}
             }
             let messages = inbox.withLock { m -> [Message] in
                 let all = m
@@ -256,13 +257,12 @@ final class FunctionHost: @unchecked Sendable {
 
     /// Reads what arrived on a runtime connection and answers every complete request.
     private func serve(_ conn: RuntimeConnection, _ pool: FunctionPool) {
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = read(conn.fd, &chunk, chunk.count)
+        let n = read(conn.fd, &readBuffer, readBuffer.count)
         if n <= 0 {
             pool.close(conn)
             return
         }
-        conn.buffer.append(contentsOf: chunk[0..<n])
+        conn.buffer.append(contentsOf: readBuffer[0..<n])
         while let request = conn.nextRequest() {
             switch request {
             case .invalid:

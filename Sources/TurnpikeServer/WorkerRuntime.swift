@@ -303,7 +303,7 @@ final class WorkerRuntime: @unchecked Sendable {
         let functionMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
         let waitMs = min(functionMs, UInt64(pending.timeoutMillis))
         let invocation = Invocation(
-            id: lambdaRequestId(slot), payload: event, deadlineNs: now &+ waitMs * 1_000_000,
+            id: lambdaRequestId(), payload: event, deadlineNs: now &+ waitMs * 1_000_000,
             deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
             ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now)
         exchanges[slot].invokedNs = now
@@ -325,7 +325,7 @@ final class WorkerRuntime: @unchecked Sendable {
         let function = snapshot.config.functions.first { $0.name == compiled.functionName }
         let waitMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
         functions.submit(function: compiled.functionName, Invocation(
-            id: lambdaRequestId(slot), payload: plan.invocation.event, deadlineNs: now &+ waitMs * 1_000_000,
+            id: lambdaRequestId(), payload: plan.invocation.event, deadlineNs: now &+ waitMs * 1_000_000,
             deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
             ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now))
     }
@@ -377,9 +377,9 @@ final class WorkerRuntime: @unchecked Sendable {
     }
 
     /// A UUID-shaped Lambda request id.
-    private func lambdaRequestId(_ slot: Int) -> String {
-        var r = SystemRandomNumberGenerator()
-        let a = r.next() as UInt64, b = r.next() as UInt64
+    private func lambdaRequestId() -> String {
+        // The worker's own generator: a system random read per invocation is a syscall.
+        let a = pipeline.random.next(), b = pipeline.random.next()
         func hex(_ v: UInt64, _ digits: Int) -> String {
             let s = String(v, radix: 16)
             return String(repeating: "0", count: max(0, digits - s.count)) + s
