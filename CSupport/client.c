@@ -446,6 +446,7 @@ tp_conn *tp_conn_new_detached(tp_worker *w, int h2c) {
 }
 
 void tp_conn_sweep(tp_conn *c, uint64_t now) {
+    if (c->h2 && !c->closing) tp_h2_sweep(c, now);
     if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
     /* A body being buffered for Swift (request_body.c) must arrive whole by its deadline. */
     if (c->lingering || (c->h2 ? tp_h2_open_streams(c) == 0 : c->ex.state == TP_EX_NONE || c->ex.body_reading))

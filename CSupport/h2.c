@@ -70,6 +70,7 @@ struct tp_h2_stream {
     uint8_t submitted;        /* response HEADERS submitted */
     uint8_t has_pseudo[P_COUNT];
     uint32_t close_error;
+    uint64_t body_deadline_ns; /* a body read for Swift must be whole by then (0: none) */
     uint32_t header_bytes;    /* RFC 9113 §6.5.2 size of the decoded list */
     uint32_t field_count;
     h2_field pseudo[P_COUNT];
@@ -346,6 +347,20 @@ int tp_h2_start(tp_conn *c) {
 
 uint32_t tp_h2_open_streams(const tp_conn *c) { return c->h2 ? c->h2->open_streams : 0; }
 
+void tp_h2_sweep(tp_conn *c, uint64_t now) {
+    tp_h2 *h = c->h2;
+    for (tp_link *l = h->streams.next; l != &h->streams; l = l->next) {
+        tp_h2_stream *s = TP_CONTAINER(l, tp_h2_stream, link);
+        /* A body that trickles in slower than the header timeout holds a stream and a
+         * Swift exchange: the stream is reset, as HTTP/1.1 closes the connection. */
+        if (!s->closed && s->ex.body_reading && s->body_deadline_ns && now >= s->body_deadline_ns) {
+            s->body_deadline_ns = 0;
+            s->ex.body_reading = 0;
+            tp_h2_abort(&s->ex);
+        }
+    }
+}
+
 static void free_stream(tp_h2_stream *s) {
     tp_list_remove(&s->link);
     s->h2->open_streams--;
@@ -594,7 +609,11 @@ void tp_h2_progress(tp_conn *c) {
             tp_ex_upstream_failed(ex, kind);
         }
         if (c->closing) return;
-        if (ex->state == TP_EX_DISPATCHED && ex->body_reading) tp_ex_buffer_body_h2(ex);
+        if (ex->state == TP_EX_DISPATCHED && ex->body_reading) {
+            if (!s->body_deadline_ns)
+                s->body_deadline_ns = tp_loop_ns(w) + (uint64_t)w->opt.header_timeout_ms * 1000000ull;
+            tp_ex_buffer_body_h2(ex);
+        }
         else if (ex->state == TP_EX_PROXYING && ex->up) tp_up_pump_body(ex);
         else if (ex->response_complete && !ex->req_done) discard_body(s);
     }

@@ -301,6 +301,7 @@ void tp_h2_progress(tp_conn *c);
 void tp_h2_close(tp_conn *c);                /* ends every stream's exchange */
 void tp_h2_free(tp_conn *c);
 uint32_t tp_h2_open_streams(const tp_conn *c);
+void tp_h2_sweep(tp_conn *c, uint64_t now);     /* per-stream deadlines */
 int tp_h2_respond(tp_exchange *ex, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len);
 int tp_h2_submit_head(tp_exchange *ex, int64_t content_length, int end_stream);
 int tp_h2_write_body(tp_exchange *ex, const uv_buf_t *bufs, unsigned n);

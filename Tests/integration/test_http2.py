@@ -418,3 +418,31 @@ def test_a_lambda_integration_over_h2_gets_the_whole_body_and_protocol_http2(gat
     assert event["rawPath"] == "/prod/v2/h2" and event["rawQueryString"] == "x=1"
     assert event["body"] == body.read_text()
     assert event["headers"]["host"] == "127.0.0.1:%d" % gw.port
+
+
+def test_a_lambda_body_that_never_completes_over_h2_resets_only_its_stream(gateway_factory):
+    pytest.importorskip("awslambdaric")
+    from test_lambda import function, lambda_config, lambda_integration
+    cfg = lambda_config([function("echo", "echo")], [{"routeKey": "ANY /echo", "target": "echo"}],
+                        [lambda_integration("echo", "echo")])
+    cfg["settings"]["headerTimeoutSeconds"] = 1
+    gw = gateway_factory(cfg, start=False)
+    public = {"name": "public", "host": "127.0.0.1", "port": gw.port, "defaultApi": "main", "http2": True}
+    gw.write_config(dict(cfg, listeners=[public, {"name": "admin", "host": "127.0.0.1", "port": gw.admin_port,
+                                                  "admin": True}]))
+    gw.start()
+    c = RawH2(gw.port)
+    slow = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(slow, [(":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
+                               (":path", "/echo"), ("content-length", "100")])
+    c.conn.send_data(slow, b"partial")
+    c.flush()
+    t0 = time.time()
+    c.pump(lambda ev: any(isinstance(e, h2.events.StreamReset) and e.stream_id == slow for e in ev), timeout=8)
+    assert any(isinstance(e, h2.events.StreamReset) and e.stream_id == slow for e in c.events)
+    assert time.time() - t0 < 5
+    # The connection itself serves on.
+    ok = c.request("/echo")
+    c.pump(lambda ev: ok in ended(ev))
+    assert responses(c.events)[ok][b":status"] == b"200"
+    c.close()
