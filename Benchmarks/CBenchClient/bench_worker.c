@@ -334,20 +334,26 @@ void tpb_conn_ready(tpb_conn *c) {
     }
 }
 
-/* A connection that could not be made costs one request of a counted run. */
-static void connect_failed(tpb_conn *c) {
+/* A connection that could not be made (refused, TLS handshake, ALPN, timeout) costs one
+ * request of a counted run, so a run against a dead target still ends. */
+static void setup_failed(tpb_conn *c, int error_kind) {
     tpb_worker *w = c->w;
     uint8_t counted = 0;
     uint64_t now = uv_hrtime();
     if (take_ticket(w, now, &counted)) {
         tpb_flight f = {now, now, 0, counted};
         c->in_flight++;
-        tpb_fail(c, &f, TPB_ERR_CONNECT);
+        tpb_fail(c, &f, error_kind);
     }
-    c->retry_fast = 0;
-    c->state = TPB_CONN_CLOSING;
-    uv_close((uv_handle_t *)&c->tcp, on_closed);
-    maybe_finish(w);
+    if (c->state == TPB_CONN_CONNECTING) {
+        c->retry_fast = 0;
+        c->state = TPB_CONN_CLOSING;
+        uv_close((uv_handle_t *)&c->tcp, on_closed);
+        maybe_finish(w);
+    } else {
+        tpb_conn_close(c, error_kind);
+        c->retry_fast = 0;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -382,13 +388,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         if (c->state == TPB_CONN_HANDSHAKE) {
             int r = tpb_tls_step(c);
             if (r < 0) {
-                tpb_conn_close(c, TPB_ERR_TLS);
+                setup_failed(c, TPB_ERR_TLS);
                 return;
             }
             tpb_conn_flush(c);
             if (r == 0) return;
             if (w->cfg.http2 && !tpb_tls_alpn_is_h2(c)) {
-                tpb_conn_close(c, TPB_ERR_PROTOCOL);
+                setup_failed(c, TPB_ERR_PROTOCOL);
                 return;
             }
             tpb_conn_ready(c);
@@ -419,8 +425,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     maybe_finish(w);
     if (c->state != TPB_CONN_READY) return;
-    if (c->h2 && !tpb_h2_alive(c)) {
-        tpb_conn_close(c, -1);
+    if (c->h2 && !tpb_h2_alive(c)) { /* GOAWAY, or a peer that does not speak HTTP/2 */
+        tpb_conn_close(c, c->in_flight ? TPB_ERR_PROTOCOL : -1);
         return;
     }
     if (c->close_after) { /* Connection: close; pipelined requests behind it are lost */
@@ -440,7 +446,7 @@ static void on_connect(uv_connect_t *req, int status) {
     tpb_conn *c = req->data;
     if (status == UV_ECANCELED || c->state != TPB_CONN_CONNECTING) return;
     if (status < 0) {
-        connect_failed(c);
+        setup_failed(c, TPB_ERR_CONNECT);
         return;
     }
     c->w->stats.connects++;
@@ -448,7 +454,7 @@ static void on_connect(uv_connect_t *req, int status) {
     if (c->w->cfg.tls) {
         c->state = TPB_CONN_HANDSHAKE;
         if (tpb_tls_start(c) != 0 || tpb_tls_step(c) < 0) {
-            tpb_conn_close(c, TPB_ERR_TLS);
+            setup_failed(c, TPB_ERR_TLS);
             return;
         }
         tpb_conn_flush(c);
@@ -473,7 +479,7 @@ static void conn_connect(tpb_conn *c) {
     uv_tcp_nodelay(&c->tcp, 1);
     c->connect_req.data = c;
     int r = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&addr, on_connect);
-    if (r != 0) connect_failed(c);
+    if (r != 0) setup_failed(c, TPB_ERR_CONNECT);
 }
 
 /* ---------------------------------------------------------------------------- */
@@ -487,11 +493,7 @@ static void on_tick(uv_timer_t *t) {
         tpb_conn *c = &w->conns[i];
         if (c->state == TPB_CONN_CONNECTING || c->state == TPB_CONN_HANDSHAKE) {
             if (now - c->connect_started_ns > w->cfg.timeout_ns) {
-                if (c->state == TPB_CONN_CONNECTING) {
-                    connect_failed(c);
-                } else {
-                    tpb_conn_close(c, TPB_ERR_TIMEOUT);
-                }
+                setup_failed(c, c->state == TPB_CONN_CONNECTING ? TPB_ERR_CONNECT : TPB_ERR_TIMEOUT);
             }
         } else if (c->state == TPB_CONN_READY && c->in_flight) {
             uint64_t oldest = c->h2 ? tpb_h2_oldest_sent(c) : tpb_h1_oldest_sent(c);

@@ -88,11 +88,11 @@ public struct BenchResult {
         lines.append("\(plan.urlsText.count == 1 ? plan.urlsText[0] : "\(plan.urlsText.count) URLs on \(plan.target.authority)")")
         lines.append("  \(proto), \(o.connections) connection(s), \(threads) thread(s), \(mode)"
             + (plan.warmupNs > 0 ? ", \(fmt(Double(plan.warmupNs) / 1e9)) s warm-up (not counted)" : ""))
-        lines.append("  requests   \(grouped(Double(responses + errorCount))) in \(fmt(seconds)) s: \(grouped(requestsPerSecond)) responses/s")
+        lines.append("  requests   \(responses + errorCount) in \(fmt(seconds)) s: \(grouped(requestsPerSecond)) responses/s")
         lines.append("  transfer   \(bytesText(Double(bytes))) (\(bytesText(bytesPerSecond))/s)")
-        let statusText = status.keys.sorted().map { "\($0): \(grouped(Double(status[$0]!)))" }.joined(separator: "  ")
+        let statusText = status.keys.sorted().map { "\($0): \(status[$0]!)" }.joined(separator: "  ")
         lines.append("  status     \(statusText.isEmpty ? "none" : statusText)")
-        let errorText = zip(Self.errorNames, errors).filter { $1 > 0 }.map { "\($0) \(grouped(Double($1)))" }
+        let errorText = zip(Self.errorNames, errors).filter { $1 > 0 }.map { "\($0) \($1)" }
         lines.append("  errors     \(errorText.isEmpty ? "none" : errorText.joined(separator: ", "))")
         if latency.totalCount > 0 {
             let p = Self.percentiles.map { "\($0.0.replacingOccurrences(of: "_", with: ".")) \(timeText(micros($0.1)))" }
