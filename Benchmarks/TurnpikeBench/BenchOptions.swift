@@ -10,31 +10,31 @@ public struct BenchOptions: ParsableArguments {
     @Option(name: .long, help: "File of requests, one per line: [WEIGHT] [METHOD] URL (# comments).")
     public var urlFile: String?
 
-    @Option(name: .shortAndLong, help: "Open connections (HTTP/1.1) or sessions (HTTP/2).")
+    @Option(name: [.customShort("c", allowingJoined: true), .long], help: "Open connections (HTTP/1.1) or sessions (HTTP/2).")
     public var connections: Int = 50
 
-    @Option(name: .shortAndLong, help: "Threads, each with its own event loop and share of the connections.")
+    @Option(name: [.customShort("t", allowingJoined: true), .long], help: "Threads, each with its own event loop and share of the connections.")
     public var threads: Int = 1
 
-    @Option(name: .shortAndLong, help: "Counted duration after the warm-up: 10s, 500ms, 2m.")
+    @Option(name: [.customShort("d", allowingJoined: true), .long], help: "Counted duration after the warm-up: 10s, 500ms, 2m.")
     public var duration: String = "10s"
 
-    @Option(name: [.customShort("n"), .long], help: "Make exactly this many counted requests instead of running for a duration.")
+    @Option(name: [.customShort("n", allowingJoined: true), .long], help: "Make exactly this many counted requests instead of running for a duration.")
     public var requests: Int?
 
     @Option(name: .long, help: "Warm-up before counting starts (not counted): 2s.")
     public var warmup: String = "0s"
 
-    @Option(name: [.customShort("R"), .long], help: "Open loop: send this many requests per second in total on a fixed schedule; latency is measured from each request's intended send time.")
+    @Option(name: [.customShort("R", allowingJoined: true), .long], help: "Open loop: send this many requests per second in total on a fixed schedule; latency is measured from each request's intended send time.")
     public var rate: Double?
 
     @Flag(name: [.customLong("h2"), .customLong("http2")], help: "HTTP/2 (ALPN h2 over TLS, prior knowledge over cleartext).")
     public var http2 = false
 
-    @Option(name: [.customShort("m"), .long], help: "HTTP/2 streams in flight per connection.")
+    @Option(name: [.customShort("m", allowingJoined: true), .long], help: "HTTP/2 streams in flight per connection.")
     public var streams: Int = 1
 
-    @Option(name: [.customShort("p"), .long], help: "HTTP/1.1 requests pipelined per connection.")
+    @Option(name: [.customShort("p", allowingJoined: true), .long], help: "HTTP/1.1 requests pipelined per connection.")
     public var pipeline: Int = 1
 
     @Option(name: [.customShort("X"), .long], help: "Request method.")
