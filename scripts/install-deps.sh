@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Turnpike needs to build, run and test on Debian: the C libraries of the
-# shim, the real clients and servers the integration tests and benchmarks use (haproxy and
-# h2load from nghttp2-client for the comparisons), and the
+# shim, the real clients and servers the integration tests and benchmarks use, and the
 # Python packages of the test suite. Safe to run again; skips what is there.
 set -euo pipefail
 packages=(libuv1-dev libssl-dev libnghttp2-dev libsqlite3-dev pkg-config openssl curl nginx-light wrk python3 python3-pip haproxy nghttp2-client)
