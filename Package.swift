@@ -27,7 +27,7 @@ let package = Package(
             path: "CSupport",
             exclude: [],
             cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])],
-            linkerSettings: [.linkedLibrary("uv"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("pthread")]
+            linkerSettings: [.linkedLibrary("uv"), .linkedLibrary("ssl"), .linkedLibrary("crypto"), .linkedLibrary("nghttp2"), .linkedLibrary("pthread")]
         ),
         // YAML/JSON configuration → validated, immutable model.
         .target(

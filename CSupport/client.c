@@ -17,6 +17,7 @@
 static void on_conn_closed(uv_handle_t *h) {
     tp_conn *c = (tp_conn *)h;
     tp_worker *w = c->worker;
+    tp_h2_free(c);
     tp_tls_conn_free(c);
     free(c->rbuf);
     tp_buf_free(&c->ex.up_head);
@@ -35,8 +36,14 @@ static void end_exchange(tp_conn *c) {
 
 void tp_conn_close(tp_conn *c) {
     if (c->closing) return;
-    if (c->ssl && !c->lingering) tp_tls_conn_close_notify(c);
+    if (c->ssl && !c->lingering && !c->notified) {
+        /* Sending close_notify may fail and close the connection from inside: once only. */
+        c->notified = 1;
+        tp_tls_conn_close_notify(c);
+        if (c->closing) return;
+    }
     c->closing = 1;
+    if (c->h2) tp_h2_close(c);
     tp_exchange *ex = &c->ex;
     if (ex->state != TP_EX_NONE) {
         if (ex->up) tp_up_detach(ex, 0);
@@ -90,8 +97,11 @@ static void ensure_reading(tp_conn *c) {
         if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
         if (c->rlen == c->rcap && c->rpos == 0 && c->rcap >= TP_CLIENT_BUF_MAX) return;
     }
+    if (c->detached) { c->reading = 1; return; }
     if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc, conn_read) == 0) c->reading = 1;
 }
+
+void tp_conn_ensure_reading(tp_conn *c) { ensure_reading(c); }
 
 static void on_shutdown(uv_shutdown_t *req, int status) {
     (void)status;
@@ -102,13 +112,17 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
  * response is not destroyed by a reset caused by unread input. */
 static void conn_linger(tp_conn *c) {
     if (c->closing || c->lingering) return;
-    if (c->ssl) tp_tls_conn_close_notify(c);
+    if (c->ssl && !c->notified) {
+        c->notified = 1;
+        tp_tls_conn_close_notify(c);
+        if (c->closing) return;
+    }
     c->lingering = 1;
     c->rpos = c->rlen;
     c->deadline_ns = tp_loop_ns(c->worker) + (uint64_t)TP_LINGER_MS * 1000000ull;
     if (c->peer_eof) { tp_conn_close(c); return; }
     uv_shutdown_t *req = malloc(sizeof *req);
-    if (!req || uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+    if (!req || c->detached || uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
         free(req);
         tp_conn_close(c);
         return;
@@ -137,6 +151,7 @@ int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
 
 int tp_conn_write_raw(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
     if (c->closing) return -1;
+    if (c->detached) return 0;
     int r = tp_stream_write((uv_stream_t *)&c->tcp, bufs, n, &c->pending_writes,
                             conn_write_done, c);
     if (r != 0) {
@@ -244,6 +259,33 @@ void tp_conn_progress(tp_conn *c) {
             (tp_tls_conn_buffered(c) > 0 || SSL_pending(c->ssl) > 0)) {
             if (tp_tls_conn_pump(c) < 0) { tp_conn_close(c); return; }
         }
+        if (!c->proto_decided && c->info.request_index == 0 && ex->state == TP_EX_NONE) {
+            int h2 = 0;
+            if (c->ssl) {
+                if (!c->tls_ready) { ensure_reading(c); return; }
+                const unsigned char *alpn = NULL;
+                unsigned alpn_len = 0;
+                SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+                h2 = alpn_len == 2 && memcmp(alpn, "h2", 2) == 0;
+            } else if (c->h2c) {
+                /* Prior knowledge: the connection opens with the HTTP/2 preface. */
+                size_t avail = c->rlen - c->rpos;
+                size_t cmp = avail < TP_H2_PREFACE_LEN ? avail : TP_H2_PREFACE_LEN;
+                if (cmp == 0) { ensure_reading(c); return; }
+                h2 = memcmp(c->rbuf + c->rpos, TP_H2_PREFACE, cmp) == 0;
+                if (h2 && avail < TP_H2_PREFACE_LEN) {
+                    if (c->peer_eof) { tp_conn_close(c); return; }
+                    ensure_reading(c);
+                    return;
+                }
+            }
+            c->proto_decided = 1;
+            if (h2 && tp_h2_start(c) != 0) { tp_conn_close(c); return; }
+        }
+        if (c->h2) {
+            tp_h2_progress(c);
+            return;
+        }
         if (ex->state == TP_EX_NONE) {
             size_t avail = c->rlen - c->rpos;
             if (avail == 0) {
@@ -279,7 +321,7 @@ void tp_conn_progress(tp_conn *c) {
         if (ex->state == TP_EX_PROXYING && ex->pending_error) {
             tp_upstream_error kind = (tp_upstream_error)ex->pending_error;
             ex->pending_error = 0;
-            tp_conn_upstream_failed(c, kind);
+            tp_ex_upstream_failed(ex, kind);
             continue;
         }
         if (ex->state == TP_EX_PROXYING && ex->up) tp_up_pump_body(ex);
@@ -338,7 +380,7 @@ static void conn_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     tp_worker_flush_dirty(w);
 }
 
-void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls) {
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls, int h2c) {
     tp_conn *c = calloc(1, sizeof(tp_conn));
     if (!c) return;
     uv_tcp_init(&w->loop, &c->tcp);
@@ -351,6 +393,7 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_
     c->rbuf = malloc(TP_CLIENT_BUF_INITIAL);
     c->rcap = c->rbuf ? TP_CLIENT_BUF_INITIAL : 0;
     c->info.listener_id = listener_id;
+    c->h2c = (uint8_t)(h2c && !tls);
     c->info.connection_id = ++w->next_conn_id;
     struct sockaddr_storage ss;
     int len = sizeof ss;
@@ -377,18 +420,34 @@ void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_
     ensure_reading(c);
 }
 
-void tp_conn_sweep(tp_conn *c, uint64_t now) {
-    if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
-    if (c->lingering || c->ex.state == TP_EX_NONE) tp_conn_close(c);
+tp_conn *tp_conn_new_detached(tp_worker *w, int h2c) {
+    tp_conn *c = calloc(1, sizeof(tp_conn));
+    if (!c) return NULL;
+    uv_tcp_init(&w->loop, &c->tcp);
+    c->worker = w;
+    c->detached = 1;
+    c->h2c = (uint8_t)(h2c != 0);
+    c->rbuf = malloc(TP_CLIENT_BUF_INITIAL);
+    c->rcap = c->rbuf ? TP_CLIENT_BUF_INITIAL : 0;
+    c->info.connection_id = ++w->next_conn_id;
+    tp_list_insert(&w->conns, &c->link);
+    w->open_conns++;
+    if (!c->rbuf) { tp_conn_close(c); return NULL; }
+    return c;
 }
 
-/* Called by upstream.c when the upstream side failed before the client saw a head. */
-void tp_conn_upstream_failed(tp_conn *c, tp_upstream_error kind) {
-    tp_exchange *ex = &c->ex;
+void tp_conn_sweep(tp_conn *c, uint64_t now) {
+    if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
+    if (c->lingering || (c->h2 ? tp_h2_open_streams(c) == 0 : c->ex.state == TP_EX_NONE)) tp_conn_close(c);
+}
+
+/* The upstream side failed: Swift chooses a retry or an answer, unless the client
+ * already has a head, in which case the response is cut. */
+void tp_ex_upstream_failed(tp_exchange *ex, tp_upstream_error kind) {
+    tp_conn *c = ex->conn;
     tp_worker *w = c->worker;
     if (ex->head_sent) {
-        ex->stats.aborted = 1;
-        tp_conn_close(c);
+        tp_ex_abort(ex);
         return;
     }
     ex->retry_allowed = kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT;
@@ -410,7 +469,7 @@ void tp_exchange_set_user(tp_exchange *ex, uint64_t value) { ex->user = value; }
 uint64_t tp_exchange_user(const tp_exchange *ex) { return ex->user; }
 tp_worker *tp_exchange_worker(const tp_exchange *ex) { return ex->conn->worker; }
 
-static uint16_t status_of(const uint8_t *head, size_t len) {
+uint16_t tp_head_status(const uint8_t *head, size_t len) {
     if (len < 12) return 0;
     uint16_t s = 0;
     for (int i = 9; i < 12; i++) {
@@ -427,12 +486,22 @@ void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
     if (c->closing || ex->head_sent || ex->response_complete) return;
     if (ex->state != TP_EX_DISPATCHED && ex->state != TP_EX_PROXYING) return;
     if (ex->up) tp_up_detach(ex, 0);
+    if (ex->h2s) {
+        /* HTTP/2: the stream ends, the connection stays (TP_RESPOND_CLOSE does not apply). */
+        ex->state = TP_EX_RESPONDED;
+        ex->head_sent = 1;
+        ex->stats.status = tp_head_status(head, head_len);
+        ex->stats.response_body_bytes = ex->is_head ? 0 : body_len;
+        if (tp_h2_respond(ex, head, head_len, body, body_len) != 0) { tp_ex_abort(ex); return; }
+        tp_ex_finish_response(ex);
+        return;
+    }
     if (flags & TP_RESPOND_CLOSE) ex->close_after = 1;
     tp_ex_finish_response(ex);
     int close_after = ex->close_after || w->draining;
     char framing[96];
     char *f = framing;
-    uint16_t status = status_of(head, head_len);
+    uint16_t status = tp_head_status(head, head_len);
     /* RFC 9110 §8.6: no Content-Length in a 1xx or 204 response. */
     if (status >= 200 && status != 204) {
         f = TP_PUT_LIT(f, "content-length: ");
@@ -462,6 +531,11 @@ void tp_exchange_respond(tp_exchange *ex, const uint8_t *head, size_t head_len,
  * that is cheap, otherwise the connection closes after the response. */
 void tp_ex_finish_response(tp_exchange *ex) {
     ex->response_complete = 1;
+    if (ex->h2s) {
+        tp_h2_finish(ex);
+        tp_conn_mark_dirty(ex->conn);
+        return;
+    }
     if (!ex->req_done) {
         int may_discard = ex->req_mode == TP_BODY_LENGTH && ex->req_remaining <= TP_DISCARD_MAX &&
                           !(ex->expect_continue && !ex->sent_continue);
@@ -479,7 +553,7 @@ void tp_exchange_proxy(tp_exchange *ex, const tp_upstream_target *target,
     ex->target = *target;
     ex->state = TP_EX_PROXYING;
     ex->stats.upstream_start_ns = uv_hrtime();
-    if (ex->expect_continue && !ex->req_done && c->rpos == c->rlen) {
+    if (!ex->h2s && ex->expect_continue && !ex->req_done && c->rpos == c->rlen) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         uv_buf_t b = uv_buf_init((char *)cont, sizeof cont - 1);
         if (tp_conn_write(c, &b, 1) != 0) return;
@@ -509,6 +583,24 @@ void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len
     if (ex->head_sent || ex->state != TP_EX_PROXYING) return;
     ex->client_head.len = 0;
     if (tp_buf_append(&ex->client_head, head, head_len) != 0) return;
-    ex->stats.status = status_of(head, head_len);
+    ex->stats.status = tp_head_status(head, head_len);
     ex->head_sent = 1;
+}
+
+/* ---- the exchange's client side: an HTTP/1.1 connection or an HTTP/2 stream ---- */
+
+int tp_ex_write(tp_exchange *ex, const uv_buf_t *bufs, unsigned n) {
+    if (ex->h2s) return tp_h2_write_body(ex, bufs, n);
+    return tp_conn_write(ex->conn, bufs, n);
+}
+
+size_t tp_ex_client_queue(tp_exchange *ex) {
+    size_t q = tp_conn_write_queue(ex->conn);
+    return ex->h2s ? q + tp_h2_queued(ex) : q;
+}
+
+void tp_ex_abort(tp_exchange *ex) {
+    if (ex->h2s) { tp_h2_abort(ex); return; }
+    ex->stats.aborted = 1;
+    tp_conn_close(ex->conn);
 }

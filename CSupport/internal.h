@@ -28,6 +28,8 @@
 
 typedef struct tp_conn tp_conn;
 typedef struct tp_up tp_up;
+typedef struct tp_h2 tp_h2;
+typedef struct tp_h2_stream tp_h2_stream;
 
 /* A growable byte buffer. */
 typedef struct {
@@ -78,6 +80,7 @@ typedef enum {
 
 struct tp_exchange {
     tp_conn *conn;
+    tp_h2_stream *h2s;        /* the HTTP/2 stream this exchange is; NULL on HTTP/1.1 */
     uint64_t user;
     tp_ex_state state;
     uint8_t is_head;          /* HEAD request: responses carry no body */
@@ -132,6 +135,12 @@ struct tp_conn {
     SSL *ssl;
     BIO *rbio, *wbio;
     uint8_t tls_ready;        /* handshake complete */
+    uint8_t notified;         /* close_notify was attempted */
+    /* HTTP/2: NULL while the connection speaks HTTP/1.1. */
+    tp_h2 *h2;
+    uint8_t h2c;              /* the listener accepts h2c with prior knowledge */
+    uint8_t proto_decided;    /* HTTP/1.1 or HTTP/2 is settled (ALPN or the preface) */
+    uint8_t detached;         /* no socket: writes are dropped (the fuzz harness) */
 };
 
 typedef enum {
@@ -194,6 +203,7 @@ struct tp_worker {
     uv_tcp_t *listeners[16];
     uint32_t listener_ids[16];
     tp_tls_ctx *listener_tls[16];
+    uint8_t listener_h2c[16];
     uint8_t tls_in[64 * 1024];  /* ciphertext read buffer, shared: one read at a time */
     tp_buf up_scratch;          /* upstream plaintext gathered into one TLS record */
     uint32_t listener_count;
@@ -258,17 +268,46 @@ int tp_stream_write(uv_stream_t *s, const uv_buf_t *bufs, unsigned n, uint32_t *
                     tp_write_done done, void *owner);
 
 /* client.c */
-void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls);
+void tp_conn_accept(tp_worker *w, uv_stream_t *server, uint32_t listener_id, tp_tls_ctx *tls, int h2c);
 void tp_conn_progress(tp_conn *c);
+/* A connection with no socket (writes dropped, reads fed by the caller into rbuf), for
+ * the fuzz harness: drive it with tp_conn_progress + tp_worker_flush_dirty. */
+tp_conn *tp_conn_new_detached(tp_worker *w, int h2c);
 void tp_conn_make_room(tp_conn *c);  /* compact, then grow the read buffer up to its limit */
 void tp_conn_mark_dirty(tp_conn *c);
 void tp_conn_close(tp_conn *c);
 void tp_conn_sweep(tp_conn *c, uint64_t now);
-void tp_conn_upstream_failed(tp_conn *c, tp_upstream_error kind);
 int tp_conn_write(tp_conn *c, const uv_buf_t *bufs, unsigned n);      /* encrypts on TLS */
 int tp_conn_write_raw(tp_conn *c, const uv_buf_t *bufs, unsigned n);  /* bytes as they are */
 size_t tp_conn_write_queue(tp_conn *c);
 void tp_ex_finish_response(tp_exchange *ex);
+/* What an exchange's client side is — an HTTP/1.1 connection or an HTTP/2 stream —
+ * hidden from upstream.c behind these. */
+int tp_ex_write(tp_exchange *ex, const uv_buf_t *bufs, unsigned n);  /* response body bytes */
+size_t tp_ex_client_queue(tp_exchange *ex);  /* response bytes not yet taken by the client */
+void tp_ex_abort(tp_exchange *ex);           /* cut the response (truncated upstream body) */
+void tp_ex_upstream_failed(tp_exchange *ex, tp_upstream_error kind);
+uint16_t tp_head_status(const uint8_t *head, size_t len);
+void tp_conn_ensure_reading(tp_conn *c);
+
+/* h2.c — HTTP/2 server side (nghttp2). A stream owns its exchange. */
+int tp_h2_start(tp_conn *c);                 /* the connection now speaks HTTP/2; 0 or -1 */
+void tp_h2_progress(tp_conn *c);
+void tp_h2_close(tp_conn *c);                /* ends every stream's exchange */
+void tp_h2_free(tp_conn *c);
+uint32_t tp_h2_open_streams(const tp_conn *c);
+int tp_h2_respond(tp_exchange *ex, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len);
+int tp_h2_submit_head(tp_exchange *ex, int64_t content_length, int end_stream);
+int tp_h2_write_body(tp_exchange *ex, const uv_buf_t *bufs, unsigned n);
+void tp_h2_finish(tp_exchange *ex);
+size_t tp_h2_queued(const tp_exchange *ex);
+size_t tp_h2_body_peek(tp_exchange *ex, const uint8_t **data);
+void tp_h2_body_consume(tp_exchange *ex, size_t n);
+int tp_h2_body_eof(const tp_exchange *ex);
+void tp_h2_abort(tp_exchange *ex);
+/* The client connection preface (RFC 9113 §3.4). */
+#define TP_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define TP_H2_PREFACE_LEN 24
 
 /* tls.c */
 int tp_tls_conn_start(tp_conn *c, tp_tls_ctx *ctx);

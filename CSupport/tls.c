@@ -16,21 +16,30 @@
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <openssl/ocsp.h>
 #include "internal.h"
 
 /* Buffered ciphertext above which socket reads pause (the client is ahead of us). */
 #define TP_TLS_IN_HIGH (256u * 1024u)
 
+/* A DER OCSP response stapled to handshakes that ask for one (RFC 6066 §8). */
+typedef struct {
+    unsigned char *der;
+    long len;
+} tp_ocsp_staple;
+
 typedef struct {
     char name[256];     /* lower case; for a wildcard, the part after "*" (".example.com") */
     int wildcard;
     SSL_CTX *ctx;
+    tp_ocsp_staple *staple;  /* its own allocation: the entries array may move */
 } tp_tls_entry;
 
 struct tp_tls_ctx {
     atomic_int refs;
     SSL_CTX *base;          /* every handshake starts here; holds the default certificate */
     int has_default;
+    tp_ocsp_staple *default_staple;
     tp_tls_options options;
     tp_tls_entry *entries;
     int count, cap;
@@ -45,14 +54,17 @@ static void set_error(char *err, size_t len, const char *what, const char *detai
 }
 
 static const unsigned char alpn_http11[] = "\x08http/1.1";
+static const unsigned char alpn_h2_http11[] = "\x02h2\x08http/1.1";
 
-/* ALPN: HTTP/1.1 only until HTTP/2 lands; a client offering only h2 gets no ALPN. */
+/* ALPN: h2 first when the listener serves HTTP/2 (arg non-NULL), then http/1.1; a client
+ * offering neither gets no ALPN and speaks HTTP/1.1. */
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg) {
-    (void)ssl; (void)arg;
+    (void)ssl;
+    const unsigned char *ours = arg ? alpn_h2_http11 : alpn_http11;
+    unsigned ours_len = arg ? sizeof alpn_h2_http11 - 1 : sizeof alpn_http11 - 1;
     unsigned char *selected = NULL;
-    if (SSL_select_next_proto(&selected, outlen, alpn_http11, sizeof alpn_http11 - 1, in, inlen) ==
-        OPENSSL_NPN_NEGOTIATED) {
+    if (SSL_select_next_proto(&selected, outlen, ours, ours_len, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
         *out = selected;
         return SSL_TLSEXT_ERR_OK;
     }
@@ -68,7 +80,7 @@ static SSL_CTX *new_ssl_ctx(const tp_tls_options *o) {
     SSL_CTX_set_cipher_list(c, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-    SSL_CTX_set_alpn_select_cb(c, select_alpn, NULL);
+    SSL_CTX_set_alpn_select_cb(c, select_alpn, o->alpn_h2 ? (void *)alpn_h2_http11 : NULL);
     static const unsigned char sid[] = "turnpike";
     SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
@@ -149,6 +161,57 @@ int tp_tls_ctx_add(tp_tls_ctx *t, const char *server_name, const char *chain, co
     snprintf(e->name, sizeof e->name, "%s", e->wildcard ? server_name + 1 : server_name);
     for (char *p = e->name; *p; p++) if (*p >= 'A' && *p <= 'Z') *p = (char)(*p + 32);
     e->ctx = c;
+    e->staple = NULL;
+    return 0;
+}
+
+/* Status callback: the staple of the certificate chosen (by SNI) for this handshake. */
+static int on_status_request(SSL *ssl, void *arg) {
+    tp_ocsp_staple *staple = arg;
+    if (!staple || !staple->der || SSL_get_tlsext_status_type(ssl) != TLSEXT_STATUSTYPE_ocsp)
+        return SSL_TLSEXT_ERR_NOACK;
+    unsigned char *copy = OPENSSL_malloc((size_t)staple->len);  /* OpenSSL frees it */
+    if (!copy) return SSL_TLSEXT_ERR_NOACK;
+    memcpy(copy, staple->der, (size_t)staple->len);
+    SSL_set_tlsext_status_ocsp_resp(ssl, copy, staple->len);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int tp_tls_ctx_set_ocsp_staple(tp_tls_ctx *t, const char *server_name, const char *der_path, char *err,
+                               size_t err_len) {
+    tp_ocsp_staple **slot = NULL;
+    SSL_CTX *ctx = NULL;
+    if (!server_name) {
+        slot = &t->default_staple;
+        ctx = t->base;
+    } else {
+        for (int i = t->count - 1; i >= 0 && !slot; i--) {
+            tp_tls_entry *e = &t->entries[i];
+            const char *want = e->wildcard ? server_name + 1 : server_name;
+            if (strcasecmp(e->name, want) == 0) { slot = &e->staple; ctx = e->ctx; }
+        }
+        if (!slot) { snprintf(err, err_len, "no certificate was added for %s", server_name); return -1; }
+    }
+    if (!*slot && !(*slot = calloc(1, sizeof **slot))) { snprintf(err, err_len, "out of memory"); return -1; }
+    tp_ocsp_staple *staple = *slot;
+    FILE *f = fopen(der_path, "rb");
+    if (!f) { snprintf(err, err_len, "OCSP staple %s: cannot be read", der_path); return -1; }
+    unsigned char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int too_big = !feof(f);
+    fclose(f);
+    const unsigned char *p = buf;
+    OCSP_RESPONSE *resp = n && !too_big ? d2i_OCSP_RESPONSE(NULL, &p, (long)n) : NULL;
+    if (!resp) { set_error(err, err_len, "OCSP staple is not a DER OCSP response (at most 64 KiB):", der_path); return -1; }
+    OCSP_RESPONSE_free(resp);
+    unsigned char *der = malloc(n);
+    if (!der) { snprintf(err, err_len, "out of memory"); return -1; }
+    memcpy(der, buf, n);
+    free(staple->der);
+    staple->der = der;
+    staple->len = (long)n;
+    SSL_CTX_set_tlsext_status_cb(ctx, on_status_request);
+    SSL_CTX_set_tlsext_status_arg(ctx, staple);
     return 0;
 }
 
@@ -156,7 +219,13 @@ void tp_tls_ctx_retain(tp_tls_ctx *t) { atomic_fetch_add(&t->refs, 1); }
 
 void tp_tls_ctx_release(tp_tls_ctx *t) {
     if (!t || atomic_fetch_sub(&t->refs, 1) != 1) return;
-    for (int i = 0; i < t->count; i++) SSL_CTX_free(t->entries[i].ctx);
+    for (int i = 0; i < t->count; i++) {
+        SSL_CTX_free(t->entries[i].ctx);
+        if (t->entries[i].staple) free(t->entries[i].staple->der);
+        free(t->entries[i].staple);
+    }
+    if (t->default_staple) free(t->default_staple->der);
+    free(t->default_staple);
     free(t->entries);
     SSL_CTX_free(t->base);
     free(t);

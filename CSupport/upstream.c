@@ -132,7 +132,37 @@ void tp_up_pump_body(tp_exchange *ex) {
         u->head_pending = 0;
     }
     int failed = 0;
-    if (u->tcp.write_queue_size <= TP_HIGH_WATER) {
+    if (ex->h2s && u->tcp.write_queue_size <= TP_HIGH_WATER) {
+        /* HTTP/2: DATA frames' bytes, re-framed by length or as chunks. */
+        while (!ex->req_done && n < 36 && nsizes < 12) {
+            const uint8_t *data = NULL;
+            size_t avail = tp_h2_body_peek(ex, &data);
+            if (avail == 0) {
+                if (!tp_h2_body_eof(ex)) break;
+                if (ex->req_mode == TP_BODY_CHUNKED) bufs[n++] = uv_buf_init((char *)last_chunk, 5);
+                else if (ex->req_remaining) { failed = TP_CLIENT_BODY_INVALID; break; }
+                ex->req_done = ex->req_forward_done = 1;
+                break;
+            }
+            if (ex->req_mode == TP_BODY_LENGTH) {
+                if (avail > ex->req_remaining) { failed = TP_CLIENT_BODY_INVALID; break; }
+                ex->req_remaining -= avail;
+                bufs[n++] = uv_buf_init((char *)data, (unsigned)avail);
+                if (ex->req_remaining == 0 && tp_h2_body_eof(ex)) ex->req_done = ex->req_forward_done = 1;
+            } else {
+                int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], avail), "\r\n") - sizes[nsizes]);
+                bufs[n++] = uv_buf_init(sizes[nsizes++], (unsigned)len);
+                bufs[n++] = uv_buf_init((char *)data, (unsigned)avail);
+                bufs[n++] = uv_buf_init((char *)crlf, 2);
+            }
+            tp_h2_body_consume(ex, avail);
+            ex->stats.request_body_bytes += avail;
+            if (ex->stats.request_body_bytes > w->opt.max_body_bytes) {
+                failed = TP_CLIENT_BODY_TOO_LARGE;
+                break;
+            }
+        }
+    } else if (u->tcp.write_queue_size <= TP_HIGH_WATER) {
         while (!ex->req_done && c->rpos < c->rlen && n < 36 && nsizes < 12) {
             size_t avail = c->rlen - c->rpos;
             if (ex->req_mode == TP_BODY_LENGTH) {
@@ -231,7 +261,7 @@ static int up_relay_once(tp_up *u) {
     static const char crlf[] = "\r\n";
     static const char last_chunk[] = "0\r\n\r\n";
     if (!ex->head_written) {
-        bufs[n++] = uv_buf_init((char *)ex->client_head.data, (unsigned)ex->client_head.len);
+        if (!ex->h2s) bufs[n++] = uv_buf_init((char *)ex->client_head.data, (unsigned)ex->client_head.len);
         ex->head_written = 1;
     }
     int bad = 0;
@@ -287,10 +317,10 @@ static int up_relay_once(tp_up *u) {
     }
     if (u->body_done && ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)last_chunk, 5);
     if (u->body_done) capture(ex, NULL, 0);
-    if (n && tp_conn_write(c, bufs, n) != 0) return 0;  /* the client is gone; c closed */
+    if (n && tp_ex_write(ex, bufs, n) != 0) { tp_ex_abort(ex); return 0; }
+    if (c->closing || ex->up != u) return 0;  /* the client is gone */
     if (bad) {
-        ex->stats.aborted = 1;
-        tp_conn_close(c);
+        tp_ex_abort(ex);
         return 0;
     }
     if (u->body_done) {
@@ -300,7 +330,7 @@ static int up_relay_once(tp_up *u) {
         tp_ex_finish_response(ex);
         return 0;
     }
-    if (tp_conn_write_queue(c) > TP_HIGH_WATER && u->reading) {
+    if (tp_ex_client_queue(ex) > TP_HIGH_WATER && u->reading) {
         uv_read_stop((uv_stream_t *)&u->tcp);
         u->reading = 0;
         u->paused = 1;
@@ -358,6 +388,15 @@ static void up_process(tp_up *u) {
             static const char body[] = "{\"message\":\"Internal Server Error\"}";
             tp_exchange_respond(ex, (const uint8_t *)head, sizeof head - 1, (const uint8_t *)body,
                                 sizeof body - 1, TP_RESPOND_CLOSE);
+            return;
+        }
+        if (ex->h2s) {
+            /* HTTP/2 frames the body itself: only the length, when known, is announced. */
+            int64_t length = u->mode == TP_BODY_LENGTH ? (int64_t)u->remaining
+                           : u->mode == TP_BODY_NONE ? (head_length >= 0 ? head_length : 0) : -1;
+            if (tp_h2_submit_head(ex, length, u->mode == TP_BODY_NONE) != 0) { tp_ex_abort(ex); return; }
+            ex->head_written = 1;
+            up_relay(u);
             return;
         }
         char framing[96];
@@ -433,10 +472,8 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
             up_fail(u, u->bytes_in ? TP_UPSTREAM_BAD_RESPONSE : TP_UPSTREAM_RESET);
         } else {
             /* Truncated body after the head went out: the client must see a cut. */
-            tp_conn *c = ex->conn;
             tp_up_close(u);
-            ex->stats.aborted = 1;
-            tp_conn_close(c);
+            tp_ex_abort(ex);
         }
     }
     tp_worker_flush_dirty(w);
@@ -565,7 +602,7 @@ void tp_up_begin(tp_exchange *ex) {
 void tp_up_client_drained(tp_exchange *ex) {
     tp_up *u = ex->up;
     if (!u || !u->paused) return;
-    if (tp_conn_write_queue(ex->conn) > TP_LOW_WATER) return;
+    if (tp_ex_client_queue(ex) > TP_LOW_WATER) return;
     u->paused = 0;
     u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
     up_start_reading(u);
@@ -580,10 +617,9 @@ void tp_up_sweep(tp_up *u, uint64_t now) {
     case TP_UP_ACTIVE:
         if (!u->head_done) up_fail(u, TP_UPSTREAM_TIMEOUT);
         else if (u->ex) {
-            tp_conn *c = u->ex->conn;
-            u->ex->stats.aborted = 1;
+            tp_exchange *ex = u->ex;
             tp_up_close(u);
-            tp_conn_close(c);
+            tp_ex_abort(ex);
         } else tp_up_close(u);
         break;
     default: break;

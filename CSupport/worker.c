@@ -109,10 +109,16 @@ static void on_connection(uv_stream_t *server, int status) {
     tp_worker *w = server->loop->data;
     uint32_t id = (uint32_t)(uintptr_t)server->data;
     tp_tls_ctx *tls = NULL;
+    int h2c = 0;
     for (uint32_t i = 0; i < w->listener_count; i++)
-        if (w->listeners[i] == (uv_tcp_t *)server) tls = w->listener_tls[i];
-    tp_conn_accept(w, server, id, tls);
+        if (w->listeners[i] == (uv_tcp_t *)server) { tls = w->listener_tls[i]; h2c = w->listener_h2c[i]; }
+    tp_conn_accept(w, server, id, tls, h2c);
     tp_worker_flush_dirty(w);
+}
+
+void tp_worker_set_h2c(tp_worker *w, uint32_t listener_id, int enabled) {
+    for (uint32_t i = 0; i < w->listener_count; i++)
+        if (w->listener_ids[i] == listener_id) w->listener_h2c[i] = (uint8_t)(enabled != 0);
 }
 
 void tp_worker_set_tls(tp_worker *w, uint32_t listener_id, tp_tls_ctx *ctx) {

@@ -3,7 +3,7 @@
 # shim, the real clients and servers the integration tests and benchmarks use, and the
 # Python packages of the test suite. Safe to run again; skips what is there.
 set -euo pipefail
-packages=(libuv1-dev libssl-dev libnghttp2-dev libsqlite3-dev pkg-config openssl curl nginx-light wrk python3 python3-pip haproxy nghttp2-client)
+packages=(libuv1-dev libssl-dev libnghttp2-dev libsqlite3-dev pkg-config openssl curl nginx-light wrk nghttp2-client python3 python3-pip haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,8 +14,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! python3 -c 'import pytest, requests, yaml, cryptography' 2>/dev/null; then
-  python3 -m pip install -q pytest requests pyyaml cryptography 2>/dev/null \
-    || python3 -m pip install -q --break-system-packages pytest requests pyyaml cryptography
+  python3 -m pip install -q pytest requests pyyaml cryptography h2 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages pytest requests pyyaml cryptography h2
 fi
 if ! command -v swift >/dev/null; then
   if [ -x /opt/swift/usr/bin/swift ]; then

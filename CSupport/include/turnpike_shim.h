@@ -158,6 +158,7 @@ typedef struct {
     uint8_t tls_client_verified; /* a client certificate was presented and verified (mTLS) */
     char tls_server_name[256];   /* SNI, NUL-terminated ("" when none) */
     char tls_client_subject[256];/* the verified client certificate's subject (RFC 2253) */
+    uint8_t http2;            /* the request is an HTTP/2 stream (ALPN h2 or h2c) */
 } tp_conn_info;
 
 /* Why an upstream exchange failed before a response head reached the client. */
@@ -218,6 +219,9 @@ typedef struct {
     uint32_t header_timeout_ms;       /* a started head must complete within it */
     uint32_t upstream_idle_timeout_ms;/* idle pooled upstream connections closed after it */
     uint32_t tick_ms;                 /* on_tick period; 0 = never */
+    /* HTTP/2 (RFC 9113 SETTINGS). The header list limit is limits.max_head_bytes. */
+    uint32_t h2_max_concurrent_streams; /* 0 → 128 */
+    uint32_t h2_initial_window_size;    /* per-stream request body window; 0 → 65535 */
 } tp_worker_options;
 
 /* Creates a worker (its loop is not running yet). Returns NULL on failure. */
@@ -228,6 +232,10 @@ tp_worker *tp_worker_create(uint32_t index, void *ctx, const tp_callbacks *callb
  * socket on the same port. Call before tp_worker_start(). Returns 0 or -errno. */
 int tp_worker_listen(tp_worker *w, const char *host, uint16_t port, uint32_t listener_id,
                      int reuseport);
+
+/* Before tp_worker_start: the cleartext listener with this id also accepts HTTP/2
+ * with prior knowledge (h2c: the client opens with the HTTP/2 connection preface). */
+void tp_worker_set_h2c(tp_worker *w, uint32_t listener_id, int enabled);
 
 /* Starts the worker's thread and loop. Returns 0 or -errno. */
 int tp_worker_start(tp_worker *w);
@@ -257,6 +265,24 @@ uint64_t tp_worker_now_ns(const tp_worker *w);
 /* ------------------------------------------------------------------------------- */
 /* Answering an exchange                                                             */
 /* ------------------------------------------------------------------------------- */
+
+/*
+ * HTTP/2 (h2.c, nghttp2): each stream is an exchange, with the same callbacks and calls
+ * as an HTTP/1.1 request. The request head Swift sees is built from the pseudo-header
+ * fields (:method, :path, :authority → host; a host field is added when only
+ * :authority came), cookie fields joined with "; " (RFC 9113 §8.2.3), version_minor 1
+ * and info->http2 set. Heads Swift passes (status line + fields, as for HTTP/1.1) are
+ * converted: names lower-cased, connection-specific fields dropped, content-length set
+ * by the shim. Request bodies are forwarded upstream as they arrive; the stream's flow
+ * control window is only reopened as bytes leave, and a slow client pauses the
+ * upstream read, so neither direction buffers more than a window or a high-water mark.
+ * Protections: SETTINGS_MAX_CONCURRENT_STREAMS and MAX_HEADER_LIST_SIZE advertised and
+ * enforced (an oversized header list → 431; a decoded list far past it → the
+ * connection ends: HPACK bomb), a cap on CONTINUATION frames per header block, and
+ * token buckets on client stream resets (rapid reset, CVE-2023-44487) and on
+ * control frames (SETTINGS, PING, PRIORITY, empty DATA floods): GOAWAY
+ * ENHANCE_YOUR_CALM and the connection closes.
+ */
 
 /* Swift's own per-exchange word (e.g. an index into its state table). */
 void tp_exchange_set_user(tp_exchange *ex, uint64_t value);
@@ -331,6 +357,7 @@ typedef struct tp_tls_ctx tp_tls_ctx;
 typedef struct {
     uint8_t min_tls13;            /* 0: TLS 1.2 and 1.3; 1: TLS 1.3 only */
     uint8_t refuse_unknown_names; /* an SNI name without a certificate fails the handshake */
+    uint8_t alpn_h2;              /* offer h2 in ALPN (then http/1.1) */
 } tp_tls_options;
 
 /* Any thread. NULL on failure, with a message in err. The caller owns one reference. */
@@ -342,6 +369,13 @@ tp_tls_ctx *tp_tls_ctx_new(const tp_tls_options *options, char *err, size_t err_
  * (mutual TLS for that name), or NULL. Returns 0, or -1 with a message in err. */
 int tp_tls_ctx_add(tp_tls_ctx *ctx, const char *server_name, const char *chain_pem_path,
                    const char *key_pem_path, const char *client_ca_pem_path, char *err, size_t err_len);
+
+/* Any thread, after tp_tls_ctx_add for the same name (NULL: the default certificate):
+ * staple the DER OCSP response in der_path (e.g. from `openssl ocsp -respout`) to
+ * handshakes for that certificate whose client asks for status. The file is read now;
+ * a newer response takes a reload. Returns 0, or -1 with a message in err. */
+int tp_tls_ctx_set_ocsp_staple(tp_tls_ctx *ctx, const char *server_name, const char *der_path,
+                               char *err, size_t err_len);
 
 void tp_tls_ctx_retain(tp_tls_ctx *ctx);
 void tp_tls_ctx_release(tp_tls_ctx *ctx);

@@ -22,7 +22,7 @@ extension ConfigParser {
         if admin, let node = fields.node("protocol") {
             log.add(fields.path.key("protocol"), at: node, "protocol \"HTTPS\" on an admin listener is not supported yet")
         }
-        let certificate = tlsCertificate(fields)
+        let certificate = tlsCertificate(fields, staple: true)
         let unknownServerName: UnknownServerNamePolicy = fields.choice("unknownServerName", default: .refuse)
         if unknownServerName == .defaultCertificate, fields.node("certificate") == nil,
            let node = fields.node("unknownServerName") {
@@ -39,7 +39,7 @@ extension ConfigParser {
 
     /// A domain name's `certificate`, `securityPolicy` and `mutualTlsAuthentication`.
     func domainTLS(_ fields: ObjectReader) -> (certificate: TLSCertificate?, truststorePath: String?) {
-        let certificate = tlsCertificate(fields)
+        let certificate = tlsCertificate(fields, staple: true)
         _ = tlsVersion(fields, "securityPolicy", allowed: [.tls12])
         var truststorePath: String?
         if let mtls = fields.object(
@@ -55,12 +55,15 @@ extension ConfigParser {
     }
 
     /// `certificate: { chain: PATH, key: PATH }` (or another `key`) of `parent`; nil when absent or invalid.
-    func tlsCertificate(_ parent: ObjectReader, key: String = "certificate") -> TLSCertificate? {
-        guard let fields = parent.object(key, keys: ["chain", "key"]) else { return nil }
+    func tlsCertificate(_ parent: ObjectReader, key: String = "certificate", staple: Bool = false) -> TLSCertificate? {
+        guard let fields = parent.object(key, keys: ["chain", "key"] + (staple ? ["ocspStaple"] : [])) else { return nil }
+        let staplePath = fields.string("ocspStaple").flatMap {
+            readableFile($0, fields.path.key("ocspStaple"), fields.node("ocspStaple"))
+        }
         let chain = fields.requiredString("chain").flatMap { readableFile($0, fields.path.key("chain"), fields.node("chain")) }
         let key = fields.requiredString("key").flatMap { readableFile($0, fields.path.key("key"), fields.node("key")) }
         guard let chain, let key else { return nil }
-        return TLSCertificate(chainPath: chain, keyPath: key)
+        return TLSCertificate(chainPath: chain, keyPath: key, ocspStaplePath: staplePath)
     }
 
     /// The CA bundle of `mutualTlsAuthentication`, written `truststoreUri` (AWS) or `truststore`.

@@ -43,7 +43,7 @@ struct ConfigParser {
         var firstAdmin: String?
         for (path, node) in top.requiredList("listeners") {
             guard let fields = ObjectReader(
-                node, path, log: log, keys: ["name", "host", "port", "protocol", "admin", "defaultApi"] + Self.httpsListenerKeys
+                node, path, log: log, keys: ["name", "host", "port", "protocol", "admin", "defaultApi", "http2"] + Self.httpsListenerKeys
             ) else { continue }
             let name = fields.requiredString("name") ?? ""
             if !name.isEmpty { names.claim(name, "listener name", path.key("name"), at: fields.node("name")?.mark, log: log) }
@@ -83,7 +83,8 @@ struct ConfigParser {
             listeners.append(Listener(
                 name: name, host: host, port: port ?? 0, protocolType: protocolType, admin: admin,
                 defaultApi: defaultApi, certificate: tls.certificate, unknownServerName: tls.unknownServerName,
-                minimumTlsVersion: tls.minimumTlsVersion))
+                minimumTlsVersion: tls.minimumTlsVersion,
+                http2: fields.node("http2") == nil ? nil : fields.bool("http2", default: false)))
         }
         if top.node("listeners") != nil, !listeners.contains(where: { !$0.admin }) {
             log.add(.root.key("listeners"), at: top.node("listeners")?.mark, "at least one non-admin listener is required")
@@ -104,7 +105,7 @@ struct ConfigParser {
         guard let fields = top.object("settings", keys: [
             "workers", "maxRequestBodyBytes", "maxRequestLineBytes", "maxHeaderBytes", "keepAliveTimeoutSeconds",
             "headerTimeoutSeconds", "drainTimeoutSeconds", "upstreamIdleTimeoutSeconds", "accessLog",
-            "throttle", "clientIpThrottle", "quotaStorePath",
+            "throttle", "clientIpThrottle", "quotaStorePath", "http2",
         ]) else { return defaults.with(quotaStorePath: resolve(GatewaySettings.defaultQuotaStoreFile)) }
         let positive = 1...Int.max
         let accessLog = fields.object("accessLog", keys: ["enabled", "destination", "format"])
@@ -128,7 +129,15 @@ struct ConfigParser {
             } ?? defaults.throttle,
             clientIpThrottle: fields.object("clientIpThrottle", keys: ["burstLimit", "rateLimit"])
                 .flatMap { throttle($0, burstKey: "burstLimit", rateKey: "rateLimit") },
-            quotaStorePath: resolve(quotaStorePath(fields) ?? GatewaySettings.defaultQuotaStoreFile)
+            quotaStorePath: resolve(quotaStorePath(fields) ?? GatewaySettings.defaultQuotaStoreFile),
+            http2: fields.object("http2", keys: ["maxConcurrentStreams", "initialWindowSize"]).map {
+                HTTP2Settings(
+                    maxConcurrentStreams: $0.int(
+                        "maxConcurrentStreams", default: HTTP2Settings.defaults.maxConcurrentStreams, in: 1...10_000),
+                    // RFC 9113 §6.5.2: at most 2^31-1.
+                    initialWindowSize: $0.int(
+                        "initialWindowSize", default: HTTP2Settings.defaults.initialWindowSize, in: 1...2_147_483_647))
+            } ?? .defaults
         )
     }
 
@@ -261,6 +270,6 @@ extension GatewaySettings {
             maxHeaderBytes: maxHeaderBytes, keepAliveTimeoutSeconds: keepAliveTimeoutSeconds,
             headerTimeoutSeconds: headerTimeoutSeconds, drainTimeoutSeconds: drainTimeoutSeconds,
             upstreamIdleTimeoutSeconds: upstreamIdleTimeoutSeconds, accessLog: accessLog, throttle: throttle,
-            clientIpThrottle: clientIpThrottle, quotaStorePath: quotaStorePath)
+            clientIpThrottle: clientIpThrottle, quotaStorePath: quotaStorePath, http2: http2)
     }
 }

@@ -37,11 +37,17 @@ public struct TLSCertificate: Sendable, Equatable {
     public let chainPath: String
     /// Absolute path of the PEM private key of the leaf certificate.
     public let keyPath: String
+    /// Extension: absolute path of a DER OCSP response stapled to handshakes that ask for status.
+    public let ocspStaplePath: String?
 
-    public init(chainPath: String, keyPath: String) {
+    public init(chainPath: String, keyPath: String, ocspStaplePath: String? = nil) {
         self.chainPath = chainPath
         self.keyPath = keyPath
+        self.ocspStaplePath = ocspStaplePath
     }
+
+    /// The files this certificate is read from (watched for changes).
+    public var files: [String] { [chainPath, keyPath] + (ocspStaplePath.map { [$0] } ?? []) }
 }
 
 /// The oldest TLS version a listener accepts (extension; AWS's `securityPolicy: TLS_1_2` is the default).

@@ -48,12 +48,17 @@ public struct Listener: Sendable, Equatable {
     public let unknownServerName: UnknownServerNamePolicy
     /// HTTPS only: the oldest TLS version accepted.
     public let minimumTlsVersion: TLSVersion
+    /// HTTP/2: offered in ALPN on HTTPS listeners (default on); on cleartext listeners, h2c
+    /// with prior knowledge is accepted (default off).
+    public let http2: Bool
 
     public init(
         name: String, host: String, port: Int, protocolType: ListenerProtocol,
         admin: Bool, defaultApi: String?, certificate: TLSCertificate? = nil,
-        unknownServerName: UnknownServerNamePolicy = .refuse, minimumTlsVersion: TLSVersion = .tls12
+        unknownServerName: UnknownServerNamePolicy = .refuse, minimumTlsVersion: TLSVersion = .tls12,
+        http2: Bool? = nil
     ) {
+        self.http2 = http2 ?? (protocolType == .https)
         self.name = name
         self.host = host
         self.port = port
@@ -92,6 +97,8 @@ public struct GatewaySettings: Sendable, Equatable {
     public let clientIpThrottle: ThrottleSettings?
     /// Extension: the SQLite file quota counts are kept in (resolved against the config file's folder).
     public let quotaStorePath: String
+    /// Extension: HTTP/2 SETTINGS every HTTP/2 connection advertises.
+    public let http2: HTTP2Settings
 
     /// The file name `quotaStorePath` defaults to, next to the config file.
     public static let defaultQuotaStoreFile = "turnpike-usage.sqlite"
@@ -107,8 +114,9 @@ public struct GatewaySettings: Sendable, Equatable {
         keepAliveTimeoutSeconds: Int, headerTimeoutSeconds: Int, drainTimeoutSeconds: Int,
         upstreamIdleTimeoutSeconds: Int, accessLog: AccessLogSettings,
         throttle: ThrottleSettings = .accountDefault, clientIpThrottle: ThrottleSettings? = nil,
-        quotaStorePath: String = GatewaySettings.defaultQuotaStoreFile
+        quotaStorePath: String = GatewaySettings.defaultQuotaStoreFile, http2: HTTP2Settings = .defaults
     ) {
+        self.http2 = http2
         self.workers = workers
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.maxRequestLineBytes = maxRequestLineBytes
@@ -121,6 +129,21 @@ public struct GatewaySettings: Sendable, Equatable {
         self.throttle = throttle
         self.clientIpThrottle = clientIpThrottle
         self.quotaStorePath = quotaStorePath
+    }
+}
+
+/// HTTP/2 limits a connection announces in SETTINGS (the header list limit is maxHeaderBytes).
+public struct HTTP2Settings: Sendable, Equatable {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS: streams a client may have open at once.
+    public let maxConcurrentStreams: Int
+    /// SETTINGS_INITIAL_WINDOW_SIZE: request body bytes a stream may send ahead of the gateway.
+    public let initialWindowSize: Int
+
+    public static let defaults = HTTP2Settings(maxConcurrentStreams: 128, initialWindowSize: 65535)
+
+    public init(maxConcurrentStreams: Int, initialWindowSize: Int) {
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.initialWindowSize = initialWindowSize
     }
 }
 

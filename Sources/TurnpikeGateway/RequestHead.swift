@@ -22,6 +22,8 @@ public struct RequestHead {
     public var contentLength: Int64
     public var chunked: Bool
     public var httpVersionMinor: UInt8
+    /// The request is an HTTP/2 stream (ALPN h2 or h2c prior knowledge).
+    public var isHTTP2 = false
     public var clientIP: UnsafeRawBufferPointer
     public var localPort: UInt16
     public var listenerIndex: Int
@@ -61,7 +63,7 @@ public struct RequestHead {
     }
 
     /// "HTTP/1.1" or "HTTP/1.0", as `$context.protocol` shows it.
-    public var protocolName: String { httpVersionMinor == 0 ? "HTTP/1.0" : "HTTP/1.1" }
+    public var protocolName: String { isHTTP2 ? "HTTP/2.0" : httpVersionMinor == 0 ? "HTTP/1.0" : "HTTP/1.1" }
 }
 
 extension RequestHead {

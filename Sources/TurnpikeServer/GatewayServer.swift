@@ -70,6 +70,8 @@ public final class GatewayServer: @unchecked Sendable {
         options.keepalive_timeout_ms = UInt32(settings.keepAliveTimeoutSeconds * 1000)
         options.header_timeout_ms = UInt32(settings.headerTimeoutSeconds * 1000)
         options.upstream_idle_timeout_ms = UInt32(settings.upstreamIdleTimeoutSeconds * 1000)
+        options.h2_max_concurrent_streams = UInt32(settings.http2.maxConcurrentStreams)
+        options.h2_initial_window_size = UInt32(settings.http2.initialWindowSize)
 
         let tls = try TLSContext.buildAll(snapshot.config)
         try prepareUpstreamTLS(snapshot)
@@ -86,6 +88,7 @@ public final class GatewayServer: @unchecked Sendable {
             "\($0.admin ? "admin " : "")\($0.protocolType == .https ? "https" : "http")://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)"
         }
         log("serving \(snapshot.config.apis.count) api(s) on \(addresses.joined(separator: ", ")) with \(workerCount) worker(s)")
+        CertificateWatcher(server: self).start()
 
         while true {
             var sig: Int32 = 0

@@ -18,17 +18,24 @@ final class TLSContext: @unchecked Sendable {
         var options = tp_tls_options()
         options.min_tls13 = listener.minimumTlsVersion == .tls13 ? 1 : 0
         options.refuse_unknown_names = listener.unknownServerName == .refuse ? 1 : 0
+        options.alpn_h2 = listener.http2 ? 1 : 0
         var err = [CChar](repeating: 0, count: 512)
         guard let ctx = tp_tls_ctx_new(&options, &err, err.count) else {
             throw ServerError("listener \(listener.name): \(message(err))")
         }
         let context = TLSContext(pointer: ctx)
-        if let cert = listener.certificate, tp_tls_ctx_add(ctx, nil, cert.chainPath, cert.keyPath, nil, &err, err.count) != 0 {
-            throw ServerError("listener \(listener.name): \(message(err))")
+        if let cert = listener.certificate {
+            if tp_tls_ctx_add(ctx, nil, cert.chainPath, cert.keyPath, nil, &err, err.count) != 0
+                || (cert.ocspStaplePath.map { tp_tls_ctx_set_ocsp_staple(ctx, nil, $0, &err, err.count) } ?? 0) != 0
+            {
+                throw ServerError("listener \(listener.name): \(message(err))")
+            }
         }
         for domain in domains {
             guard let cert = domain.certificate else { continue }
-            if tp_tls_ctx_add(ctx, domain.name, cert.chainPath, cert.keyPath, domain.truststorePath, &err, err.count) != 0 {
+            if tp_tls_ctx_add(ctx, domain.name, cert.chainPath, cert.keyPath, domain.truststorePath, &err, err.count) != 0
+                || (cert.ocspStaplePath.map { tp_tls_ctx_set_ocsp_staple(ctx, domain.name, $0, &err, err.count) } ?? 0) != 0
+            {
                 throw ServerError("domain \(domain.name): \(message(err))")
             }
         }

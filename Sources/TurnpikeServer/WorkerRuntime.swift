@@ -84,6 +84,7 @@ final class WorkerRuntime: @unchecked Sendable {
                 throw ServerError("listener \(listener.name) (\(listener.host):\(listener.port)): \(String(cString: strerror(-r)))")
             }
             if let context = tls[i] { tp_worker_set_tls(w, UInt32(i), context.pointer) }
+            if listener.protocolType == .http && listener.http2 { tp_worker_set_h2c(w, UInt32(i), 1) }
         }
         let r = tp_worker_start(w)
         if r != 0 { throw ServerError("worker \(index): could not start its thread (\(r))") }
@@ -148,6 +149,7 @@ final class WorkerRuntime: @unchecked Sendable {
             contentLength: h.content_length, chunked: h.chunked != 0, httpVersionMinor: h.version_minor,
             clientIP: UnsafeRawBufferPointer(start: clientIP, count: strlen(clientIP.assumingMemoryBound(to: CChar.self))),
             localPort: info.pointee.local_port, listenerIndex: listenerIndex)
+        request.isHTTP2 = info.pointee.http2 != 0
         if info.pointee.tls != 0 {
             request.isTLS = true
             let sni = UnsafeRawPointer(info).advanced(by: MemoryLayout<tp_conn_info>.offset(of: \.tls_server_name)!)

@@ -206,7 +206,13 @@ def test_curl_http1_1_gets_each_domains_own_certificate_and_the_upstream_answer(
     assert upstream.stats()["requests"] == 2
 
 
-def test_curl_http2_falls_back_to_http1_1_through_alpn(gw, pki):
+@pytest.fixture
+def gw_h1_only(gateway_factory, upstream, pki):
+    return start_tls_gateway(gateway_factory, tls_config(upstream.port, pki), pki, http2=False)
+
+
+def test_curl_http2_falls_back_to_http1_1_where_the_listener_turns_http2_off(gw_h1_only, pki):
+    gw = gw_h1_only
     for name, path, subject in (("a.test.local", "/echo/h2a", A_SUBJECT), ("b.test.local", "/v1/echo/h2b", B_SUBJECT)):
         status, body, err = curl_https(gw, pki, name, path, http="--http2")
         assert status == 200, err
@@ -217,8 +223,8 @@ def test_curl_http2_falls_back_to_http1_1_through_alpn(gw, pki):
         assert echo["path"] == path.removeprefix("/v1")
 
 
-def test_client_offering_only_h2_completes_the_handshake_without_alpn(gw, pki):
-    rc, out, subject, protocol = s_client(gw.port, pki, "-alpn", "h2", servername="a.test.local",
+def test_client_offering_only_h2_to_an_http1_listener_completes_the_handshake_without_alpn(gw_h1_only, pki):
+    rc, out, subject, protocol = s_client(gw_h1_only.port, pki, "-alpn", "h2", servername="a.test.local",
                                           send=b"GET /echo/noalpn HTTP/1.1\r\nHost: a.test.local\r\nConnection: close\r\n\r\n")
     assert subject == A_SUBJECT, out
     assert "No ALPN negotiated" in out
@@ -566,6 +572,59 @@ def test_reload_with_a_certificate_that_does_not_load_is_400_and_the_old_one_kee
         assert sni_subject(gw, pki, "a.test.local") == A_ROTATED_SUBJECT
     finally:
         old.close()
+
+
+def test_certificate_files_replaced_on_disk_are_served_without_a_reload_signal(gateway_factory, upstream, pki, tmp_path):
+    gw, _, live_b = rotating_gateway(gateway_factory, upstream, pki, tmp_path)
+    assert sni_subject(gw, pki, "b.test.local") == B_SUBJECT
+    replace_files(live_b, pki.b_rotated)
+    wait_until(lambda: sni_subject(gw, pki, "b.test.local") == B_ROTATED_SUBJECT, 10,
+               message="the rotated certificate to be served after its files changed")
+    assert sni_subject(gw, pki, "a.test.local") == A_SUBJECT
+    wait_until(lambda: "certificate files changed" in gw.stderr(), 5, message="the change to be logged")
+    assert str(live_b.pem) in gw.stderr()
+
+
+# -- OCSP stapling and session resumption --------------------------------------------------
+
+
+def test_ocsp_staple_is_sent_to_clients_that_ask_and_only_for_its_certificate(gateway_factory, upstream, pki, tmp_path):
+    staple = CertMaker(tmp_path / "ocsp").ocsp_staple(pki.ca, pki.a, "a")
+    cfg = tls_config(upstream.port, pki)
+    cfg["domainNames"][0]["certificate"]["ocspStaple"] = str(staple)
+    gw = start_tls_gateway(gateway_factory, cfg, pki)
+    rc, out, subject, _ = s_client(gw.port, pki, "-status", servername="a.test.local")
+    assert subject == A_SUBJECT
+    assert "OCSP Response Status: successful" in out, out
+    assert "Cert Status: good" in out
+    # curl checks the staple itself (--cert-status) and accepts it.
+    status, _, err = curl_https(gw, pki, "a.test.local", "/echo/stapled", "--cert-status")
+    assert status == 200, err
+    # b has no staple: nothing is sent, and curl --cert-status refuses.
+    rc, out, subject, _ = s_client(gw.port, pki, "-status", servername="b.test.local")
+    assert subject == B_SUBJECT and "OCSP response: no response sent" in out
+    status, _, err = curl_https(gw, pki, "b.test.local", "/v1/echo/x", "--cert-status")
+    assert status != 200
+
+
+def test_a_staple_that_is_not_an_ocsp_response_refuses_the_start(gateway_factory, upstream, pki, tmp_path):
+    bad = tmp_path / "bad.der"
+    bad.write_bytes(b"not DER at all")
+    cfg = tls_config(upstream.port, pki)
+    cfg["domainNames"][0]["certificate"]["ocspStaple"] = str(bad)
+    with pytest.raises(AssertionError, match="OCSP staple"):
+        start_tls_gateway(gateway_factory, cfg, pki)
+
+
+@pytest.mark.parametrize("version", ["-tls1_2", "-tls1_3"])
+def test_sessions_resume_from_tickets(gw, pki, tmp_path, version):
+    sess = tmp_path / ("sess%s.pem" % version)
+    request = b"GET /echo/resume HTTP/1.1\r\nHost: a.test.local\r\nConnection: close\r\n\r\n"
+    rc, out, _, _ = s_client(gw.port, pki, version, "-sess_out", str(sess), servername="a.test.local", send=request)
+    assert "New, TLSv1." in out and sess.exists(), out
+    rc, out, _, _ = s_client(gw.port, pki, version, "-sess_in", str(sess), servername="a.test.local", send=request)
+    assert re.search(r"^Reused, TLSv1\.[23]", out, re.M), out
+    assert '"path": "/echo/resume"' in out
 
 
 # -- clients that do not speak TLS --------------------------------------------------------
