@@ -81,6 +81,15 @@ void tpb_h1_fail_all(tpb_conn *c, int error_kind) {
     c->h1_state = TPB_H1_HEAD;
 }
 
+void tpb_h1_refund_all(tpb_conn *c) {
+    while (c->fifo_len) {
+        tpb_flight f = c->fifo[c->fifo_head];
+        c->fifo_head = (c->fifo_head + 1) % c->w->cfg.pipeline;
+        c->fifo_len--;
+        tpb_refund(c, &f);
+    }
+}
+
 uint64_t tpb_h1_oldest_sent(const tpb_conn *c) { return c->fifo_len ? c->fifo[c->fifo_head].sent_ns : 0; }
 
 /* A head is complete: decide how its body is framed. Returns -1 on a response the

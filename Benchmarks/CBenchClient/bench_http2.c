@@ -88,6 +88,7 @@ static int on_stream_close(nghttp2_session *s, int32_t stream_id, uint32_t error
     if (!slot || !slot->used) return 0;
     slot->used = 0;
     if (error_code == NGHTTP2_NO_ERROR && slot->status >= 200) tpb_complete(c, &slot->flight, slot->status);
+    else if (error_code == NGHTTP2_REFUSED_STREAM && slot->status == 0) tpb_refund(c, &slot->flight); /* GOAWAY */
     else tpb_fail(c, &slot->flight, TPB_ERR_PROTOCOL);
     return 0;
 }
@@ -160,6 +161,8 @@ int tpb_h2_pump(tpb_conn *c) {
 int tpb_h2_alive(const tpb_conn *c) {
     return nghttp2_session_want_read(c->h2) || nghttp2_session_want_write(c->h2);
 }
+
+int tpb_h2_accepts(const tpb_conn *c) { return nghttp2_session_check_request_allowed(c->h2) != 0; }
 
 void tpb_h2_end(tpb_conn *c, int error_kind) {
     if (!c->h2) return;

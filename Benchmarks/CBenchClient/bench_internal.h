@@ -135,6 +135,7 @@ void tpb_conn_close(tpb_conn *c, int error_kind); /* error_kind < 0: no error */
 void tpb_conn_ready(tpb_conn *c);
 void tpb_complete(tpb_conn *c, const tpb_flight *f, uint16_t status);
 void tpb_fail(tpb_conn *c, const tpb_flight *f, int error_kind);
+void tpb_refund(tpb_conn *c, const tpb_flight *f); /* never reached the server: not an outcome */
 uint64_t tpb_count_bytes(tpb_conn *c, size_t n);
 
 /* bench_http1.c */
@@ -143,6 +144,7 @@ void tpb_h1_issue(tpb_conn *c, uint32_t kind, uint64_t intended, uint8_t counted
 int tpb_h1_consume(tpb_conn *c, const uint8_t *p, size_t n); /* -1: protocol error */
 int tpb_h1_eof(tpb_conn *c);                                 /* 1: a close-delimited body ended */
 void tpb_h1_fail_all(tpb_conn *c, int error_kind);
+void tpb_h1_refund_all(tpb_conn *c);
 uint64_t tpb_h1_oldest_sent(const tpb_conn *c);
 
 /* bench_http2.c */
@@ -152,6 +154,7 @@ int tpb_h2_issue(tpb_conn *c, uint32_t kind, uint64_t intended, uint8_t counted,
 int tpb_h2_consume(tpb_conn *c, const uint8_t *p, size_t n);
 int tpb_h2_pump(tpb_conn *c);                                /* session output → tpb_conn_send */
 int tpb_h2_alive(const tpb_conn *c);
+int tpb_h2_accepts(const tpb_conn *c);                       /* no GOAWAY received */
 void tpb_h2_end(tpb_conn *c, int error_kind);                /* fail streams, free session */
 uint64_t tpb_h2_oldest_sent(const tpb_conn *c);
 

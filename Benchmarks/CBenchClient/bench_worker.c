@@ -73,6 +73,7 @@ void tpb_complete(tpb_conn *c, const tpb_flight *f, uint16_t status) {
     if (!f->counted || w->stopping) return;
     uint64_t now = uv_hrtime();
     w->outstanding_counted--;
+    if (now >= w->measure_end) return; /* after the window, before the end timer fired */
     w->stats.responses++;
     w->stats.status[status < TPB_STATUS_MAX ? status : 0]++;
     if (w->cfg.count) w->stats.last_ns = now;
@@ -90,6 +91,14 @@ void tpb_fail(tpb_conn *c, const tpb_flight *f, int error_kind) {
     progress_bump(w);
 }
 
+void tpb_refund(tpb_conn *c, const tpb_flight *f) {
+    tpb_worker *w = c->w;
+    if (c->in_flight) c->in_flight--;
+    if (!f->counted || w->stopping) return;
+    w->outstanding_counted--;
+    if (w->cfg.count) w->issued_counted--;
+}
+
 uint64_t tpb_count_bytes(tpb_conn *c, size_t n) {
     tpb_worker *w = c->w;
     uint64_t now = uv_hrtime();
@@ -105,6 +114,12 @@ static void mark_dirty(tpb_conn *c) {
     if (c->dirty) return;
     c->dirty = 1;
     c->w->dirty_list[c->w->dirty_len++] = c->index;
+}
+
+/* Room for one more request now (an HTTP/2 session that got GOAWAY takes no new streams). */
+static int can_send(const tpb_conn *c) {
+    return c->state == TPB_CONN_READY && c->in_flight < c->capacity && !c->close_after &&
+           (!c->h2 || tpb_h2_accepts(c));
 }
 
 static int issue(tpb_conn *c, uint64_t intended, uint8_t counted, uint64_t now) {
@@ -133,7 +148,7 @@ static void flush_dirty(tpb_worker *w) {
 /* Closed loop: fill a connection up to its capacity. */
 static void fill(tpb_conn *c) {
     tpb_worker *w = c->w;
-    while (c->state == TPB_CONN_READY && c->in_flight < c->capacity && !c->close_after) {
+    while (can_send(c)) {
         uint64_t now = uv_hrtime();
         uint8_t counted;
         if (!take_ticket(w, now, &counted)) break;
@@ -163,7 +178,7 @@ static void arm_schedule(tpb_worker *w, uint64_t at_ns) {
 }
 
 static void push_free(tpb_conn *c) {
-    if (c->in_free || c->state != TPB_CONN_READY || c->in_flight >= c->capacity || c->close_after) return;
+    if (c->in_free || !can_send(c)) return;
     c->in_free = 1;
     c->w->free_stack[c->w->free_len++] = c->index;
 }
@@ -179,7 +194,7 @@ static void dispatch(tpb_worker *w) {
     uint64_t due = (uint64_t)((double)(now - w->cfg.start_ns) / w->ns_per_request) + 1;
     while (w->next_k < due && w->free_len > 0) {
         tpb_conn *c = &w->conns[w->free_stack[w->free_len - 1]];
-        if (c->state != TPB_CONN_READY || c->in_flight >= c->capacity || c->close_after) {
+        if (!can_send(c)) {
             c->in_free = 0;
             w->free_len--;
             continue;
@@ -192,7 +207,7 @@ static void dispatch(tpb_worker *w) {
         }
         w->next_k++;
         if (issue(c, intended, counted, now) != 0) break;
-        if (c->in_flight >= c->capacity) {
+        if (!can_send(c)) {
             c->in_free = 0;
             w->free_len--;
         }
@@ -425,12 +440,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     maybe_finish(w);
     if (c->state != TPB_CONN_READY) return;
-    if (c->h2 && !tpb_h2_alive(c)) { /* GOAWAY, or a peer that does not speak HTTP/2 */
+    if (c->h2 && (!tpb_h2_alive(c) || (!c->in_flight && !tpb_h2_accepts(c)))) { /* GOAWAY, or not HTTP/2 */
         tpb_conn_close(c, c->in_flight ? TPB_ERR_PROTOCOL : -1);
         return;
     }
-    if (c->close_after) { /* Connection: close; pipelined requests behind it are lost */
-        tpb_conn_close(c, c->in_flight ? TPB_ERR_READ : -1);
+    if (c->close_after) { /* Connection: close; requests pipelined behind it were never served */
+        tpb_h1_refund_all(c);
+        tpb_conn_close(c, -1);
         return;
     }
     refill(c);

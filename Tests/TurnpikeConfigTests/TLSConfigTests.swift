@@ -195,7 +195,7 @@ final class TLSConfigTests: XCTestCase {
                 certificate: { chain: "", key: c.pem }
             """)), [
             #"$DIR/turnpike.yaml:5:18: listeners[0].certificate.key: missing required key "key""#,
-            #"$DIR/turnpike.yaml:5:34: listeners[0].certificate.password: unknown key "password" (expected one of: chain, key)"#,
+            #"$DIR/turnpike.yaml:5:34: listeners[0].certificate.password: unknown key "password" (expected one of: chain, key, ocspStaple)"#,
             #"$DIR/turnpike.yaml:9:18: listeners[1].certificate: expected a mapping, got "c.pem""#,
             #"$DIR/turnpike.yaml:13:27: listeners[2].certificate.chain: must not be empty"#,
         ])
