@@ -116,5 +116,6 @@ let package = Package(
         .testTarget(name: "TurnpikeTrafficTests", dependencies: ["TurnpikeTraffic"]),
         .testTarget(name: "TurnpikeCacheTests", dependencies: ["TurnpikeCache"]),
         .testTarget(name: "TurnpikeCorsTests", dependencies: ["TurnpikeCors", "TurnpikeRouting"]),
+        .testTarget(name: "TurnpikeBenchTests", dependencies: ["TurnpikeBench"]),
     ]
 )

@@ -22,7 +22,8 @@ public final class GatewayServer: @unchecked Sendable {
     private let stateRegistry: SharedStateRegistry
     private var workers: [WorkerRuntime] = []
     private let current: Mutex<GatewaySnapshot>
-    private let reloadLock = Mutex<Void>(())
+    /// Serialises reloads; true once draining, so that no reload posts to a worker whose loop has ended.
+    private let reloadLock = Mutex<Bool>(false)
     private let generation = Mutex<Int>(1)
     /// Access log sinks by destination (the global one and stages' own), opened off the
     /// loops at start and on reload.
@@ -100,6 +101,7 @@ public final class GatewayServer: @unchecked Sendable {
             }
             let timeout = UInt32(self.snapshot.config.settings.drainTimeoutSeconds * 1000)
             log("draining (up to \(timeout / 1000) s) on \(sig == SIGTERM ? "SIGTERM" : "SIGINT")")
+            reloadLock.withLock { $0 = true }
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
             stateRegistry.close()
@@ -112,7 +114,8 @@ public final class GatewayServer: @unchecked Sendable {
     /// Re-reads the file; on success every worker adopts the new snapshot. Returns an
     /// HTTP status and a JSON body for the admin endpoint.
     func reload() -> (Int, String) {
-        reloadLock.withLock { _ in
+        reloadLock.withLock { draining in
+            if draining { return (503, errorBody("shutting down; not reloaded", details: "")) }
             let config: GatewayConfig
             do throws(ConfigError) {
                 config = try ConfigLoader.load(path: configPath)

@@ -37,7 +37,7 @@ def bench(binary, *args, timeout=40, prefix=()):
 class Nginx:
     """nginx with a cleartext HTTP/1.1 listener and a TLS listener with HTTP/2."""
 
-    def __init__(self, folder, cert):
+    def __init__(self, folder, cert, keepalive_requests=1000000):
         self.folder = Path(folder)
         self.port = free_port()
         self.tls_port = free_port()
@@ -53,7 +53,7 @@ error_log %(dir)s/error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
-  keepalive_requests 1000000;
+  keepalive_requests %(keepalive)d;
   server {
     listen 127.0.0.1:%(port)d;
     listen 127.0.0.1:%(tls)d ssl http2;
@@ -64,7 +64,7 @@ http {
     location /big { alias %(dir)s/big.bin; }
   }
 }
-""" % {"dir": self.folder, "port": self.port, "tls": self.tls_port, "pem": cert.pem, "key": cert.key, "body": BODY, "user": user})
+""" % {"dir": self.folder, "port": self.port, "tls": self.tls_port, "pem": cert.pem, "key": cert.key, "body": BODY, "user": user, "keepalive": keepalive_requests})
         subprocess.run(["nginx", "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
                        check=True, timeout=TIMEOUT)
         wait_until(lambda: port_accepts(self.port) and port_accepts(self.tls_port), TIMEOUT, message="nginx listening")
@@ -211,6 +211,21 @@ def test_http2_statuses_and_bodies(bench_bin, nginx, tmp_path):
     assert sum(report["status"].values()) == 100
     assert set(report["status"]) <= {"418", "200"}
     assert report["errors_total"] == 0
+
+
+def test_requests_a_closing_server_never_served_are_sent_again(bench_bin, tmp_path, tls_ca):
+    # nginx ends a connection after 20 requests: HTTP/2 with GOAWAY (later streams refused),
+    # HTTP/1.1 with Connection: close (later pipelined requests unanswered). Neither is an error.
+    server = Nginx(tmp_path, tls_ca[1], keepalive_requests=20)
+    try:
+        h2 = bench(bench_bin, "--h2", "-m", "8", "-c", "2", "-n", "400", "-k", "https://127.0.0.1:%d/" % server.tls_port)
+        assert h2["status"] == {"200": 400} and h2["errors_total"] == 0
+        assert h2["connects"] >= 20
+        h1 = bench(bench_bin, "-p", "4", "-c", "2", "-n", "400", "http://127.0.0.1:%d/" % server.port)
+        assert h1["status"] == {"200": 400} and h1["errors_total"] == 0
+        assert h1["connects"] >= 20
+    finally:
+        server.stop()
 
 
 def test_tls_certificate_is_verified_unless_insecure(bench_bin, nginx, tls_ca):
