@@ -80,7 +80,6 @@ typedef struct tpb_conn {
 } tpb_conn;
 
 typedef struct {
-    char *method;
     uint8_t is_head;
     uint8_t *body;
     uint32_t body_len;
@@ -116,8 +115,6 @@ struct tpb_worker {
     uint64_t next_k;
     uint64_t issued_counted, outstanding_counted;
     uint8_t stopping;
-    uint8_t finished;
-    uint32_t open_handles;
 
     tpb_stats stats;
     uint64_t progress;     /* read by other threads (relaxed atomics) */

@@ -300,7 +300,6 @@ static void on_closed(uv_handle_t *h) {
     c->out.len = 0;
     c->inflight.len = 0;
     c->carry.len = 0;
-    w->open_handles--;
     if (w->stopping) return;
     uv_timer_start(&c->retry, on_retry, c->retry_fast ? 0 : TPB_RETRY_PAUSE_MS, 0);
 }
@@ -489,7 +488,6 @@ static void conn_connect(tpb_conn *c) {
     uv_tcp_init(&w->loop, &c->tcp);
     c->tcp.data = c;
     c->tcp_open = 1;
-    w->open_handles++;
     c->state = TPB_CONN_CONNECTING;
     c->connect_started_ns = uv_hrtime();
     uv_tcp_nodelay(&c->tcp, 1);
@@ -535,15 +533,8 @@ static void on_timer_fd(uv_poll_t *p, int status, int events) {
 
 static void on_sched_timer(uv_timer_t *t) { dispatch(t->data); }
 
-static void on_handle_closed(uv_handle_t *h) {
-    tpb_worker *w = h->data;
-    w->open_handles--;
-}
-
-static void on_conn_handle_closed(uv_handle_t *h) {
-    tpb_conn *c = h->data;
-    c->w->open_handles--;
-}
+/* The loop ends once every handle is closed; nothing is freed here (tpb_worker_free does). */
+static void on_handle_closed(uv_handle_t *h) { (void)h; }
 
 static void finish(tpb_worker *w) {
     if (w->stopping) return;
@@ -559,7 +550,7 @@ static void finish(tpb_worker *w) {
             c->state = TPB_CONN_CLOSING;
             uv_close((uv_handle_t *)&c->tcp, on_closed);
         }
-        uv_close((uv_handle_t *)&c->retry, on_conn_handle_closed);
+        uv_close((uv_handle_t *)&c->retry, on_handle_closed);
     }
     uv_close((uv_handle_t *)&w->tick, on_handle_closed);
     uv_close((uv_handle_t *)&w->end_timer, on_handle_closed);
@@ -621,7 +612,6 @@ tpb_worker *tpb_worker_create(const tpb_config *cfg, tpb_record_fn record, void 
         w->total_weight += r->weight ? r->weight : 1;
         w->kinds[i].cumulative_weight = w->total_weight;
         w->kinds[i].is_head = strcmp(r->method, "HEAD") == 0;
-        w->kinds[i].method = dup_str(r->method);
         if (r->body_len) {
             w->kinds[i].body = malloc(r->body_len);
             if (w->kinds[i].body) memcpy(w->kinds[i].body, r->body, r->body_len);
@@ -669,7 +659,6 @@ int tpb_worker_run(tpb_worker *w) {
     w->end_timer.data = w;
     uv_timer_init(&w->loop, &w->sched_timer);
     w->sched_timer.data = w;
-    w->open_handles = 4;
     if (!w->cfg.count) {
         uint64_t now = uv_hrtime();
         uint64_t ms = w->measure_end > now ? (w->measure_end - now + 999999) / 1000000 : 0;
@@ -682,7 +671,6 @@ int tpb_worker_run(tpb_worker *w) {
             uv_poll_init(&w->loop, &w->timer_poll, w->timer_fd);
             w->timer_poll.data = w;
             uv_poll_start(&w->timer_poll, UV_READABLE, on_timer_fd);
-            w->open_handles++;
         }
 #endif
     }
@@ -690,7 +678,6 @@ int tpb_worker_run(tpb_worker *w) {
         tpb_conn *c = &w->conns[i];
         uv_timer_init(&w->loop, &c->retry);
         c->retry.data = c;
-        w->open_handles++;
         conn_connect(c);
     }
     if (w->cfg.rate > 0) dispatch(w);
@@ -731,7 +718,6 @@ void tpb_worker_free(tpb_worker *w) {
     }
     for (uint32_t i = 0; w->kinds && i < w->kind_count; i++) {
         free(w->kinds[i].body);
-        free(w->kinds[i].method);
     }
     free(w->kinds);
     free(w->conns);
