@@ -56,6 +56,9 @@ let package = Package(
             dependencies: [.product(name: "Atomics", package: "swift-atomics")],
             swiftSettings: hotPath
         ),
+        // Lambda proxy integrations without sockets: events 1.0/2.0, response parsing,
+        // Runtime API routes, the per-function invocation scheduler, SigV4 signing.
+        .target(name: "TurnpikeLambda", dependencies: ["TurnpikeAuth", "CTurnpikeShim"], swiftSettings: hotPath),
         // CORS as HTTP APIs configure it: origin matching, preflight answers, response fields.
         .target(name: "TurnpikeCors", swiftSettings: hotPath),
         // The request pipeline: phases that need no sockets.
@@ -63,7 +66,7 @@ let package = Package(
             name: "TurnpikeGateway",
             dependencies: [
                 "TurnpikeConfig", "TurnpikeRouting", "TurnpikeAuth", "TurnpikeTraffic",
-                "TurnpikeCache", "TurnpikeCors",
+                "TurnpikeCache", "TurnpikeCors", "TurnpikeLambda",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: hotPath
@@ -72,7 +75,7 @@ let package = Package(
         .target(
             name: "TurnpikeServer",
             dependencies: [
-                "CTurnpikeShim", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeGateway",
+                "CTurnpikeShim", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeGateway", "TurnpikeLambda",
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
             swiftSettings: hotPath
@@ -110,11 +113,12 @@ let package = Package(
         ),
         .testTarget(name: "TurnpikeConfigTests", dependencies: ["TurnpikeConfig"]),
         .testTarget(name: "TurnpikeRoutingTests", dependencies: ["TurnpikeRouting"]),
-        .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting"]),
+        .testTarget(name: "TurnpikeGatewayTests", dependencies: ["TurnpikeGateway", "TurnpikeConfig", "TurnpikeRouting", "TurnpikeAuth"]),
         .testTarget(name: "ShimParserTests", dependencies: ["CTurnpikeShim"]),
         .testTarget(name: "TurnpikeAuthTests", dependencies: ["TurnpikeAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TurnpikeTrafficTests", dependencies: ["TurnpikeTraffic"]),
         .testTarget(name: "TurnpikeCacheTests", dependencies: ["TurnpikeCache"]),
+        .testTarget(name: "TurnpikeLambdaTests", dependencies: ["TurnpikeLambda"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TurnpikeCorsTests", dependencies: ["TurnpikeCors", "TurnpikeRouting"]),
         .testTarget(name: "TurnpikeBenchTests", dependencies: ["TurnpikeBench"]),
     ]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP/2 over TLS and TLS handshakes: Turnpike vs nginx, one worker each, same certificate,
-# same upstream (an nginx answering a small JSON body, keep-alive pools on both proxies).
+# same upstream (an nginx answering a small JSON body, keep-alive pools of 1024 on both proxies:
+# 500 streams in flight would otherwise churn upstream connections on both).
 #
 #   Benchmarks/compare-h2-tls.sh [seconds-per-run] [rounds]
 #
@@ -36,7 +37,7 @@ events { worker_connections 8192; }
 http {
   access_log off;
   keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$UP; keepalive 64; }
+  upstream backend { server 127.0.0.1:$UP; keepalive 1024; }
   server {
     listen 127.0.0.1:$PX ssl http2;
     ssl_certificate $WORK/bench.pem;
@@ -53,13 +54,13 @@ CONF
 nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" -e "$WORK/proxy/error.log"
 cat > "$WORK/turnpike.yaml" <<CONF
 listeners:
-  - { name: public, port: $TP_PORT, protocol: HTTPS, defaultApi: bench, certificate: { chain: $WORK/bench.pem, key: $WORK/bench.key } }
+  - { name: public, port: $TP_PORT, protocol: HTTPS, defaultApi: bench, unknownServerName: DEFAULT, certificate: { chain: $WORK/bench.pem, key: $WORK/bench.key } }
   - { name: admin, port: $ADMIN, admin: true }
 settings:
   workers: 1
   throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
 targetGroups:
-  - { name: backend, endpoints: ["127.0.0.1:$UP"], maxIdleConnectionsPerEndpoint: 64, maxConnectionsPerEndpoint: 2048 }
+  - { name: backend, endpoints: ["127.0.0.1:$UP"], maxIdleConnectionsPerEndpoint: 1024, maxConnectionsPerEndpoint: 2048 }
 apis:
   - name: bench
     integrations:

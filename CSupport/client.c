@@ -22,6 +22,7 @@ static void on_conn_closed(uv_handle_t *h) {
     free(c->rbuf);
     tp_buf_free(&c->ex.up_head);
     tp_buf_free(&c->ex.client_head);
+    tp_buf_free(&c->ex.body_buf);
     free(c);
     tp_worker_conn_closed(w);
 }
@@ -223,8 +224,10 @@ static void discard_body(tp_conn *c) {
 static void start_exchange(tp_conn *c, const tp_request_head *h) {
     tp_exchange *ex = &c->ex;
     tp_worker *w = c->worker;
-    tp_buf up_head = ex->up_head, client_head = ex->client_head;
+    tp_buf up_head = ex->up_head, client_head = ex->client_head, body_buf = ex->body_buf;
     memset(ex, 0, sizeof *ex);
+    ex->body_buf = body_buf;
+    ex->body_buf.len = 0;
     ex->up_head = up_head;
     ex->up_head.len = 0;
     ex->client_head = client_head;
@@ -317,7 +320,13 @@ void tp_conn_progress(tp_conn *c) {
             c->info.request_index++;
             continue;
         }
-        if (ex->state == TP_EX_DISPATCHED) return;
+        if (ex->state == TP_EX_DISPATCHED) {
+            if (ex->body_reading) {
+                if (tp_ex_buffer_body(c)) continue;
+                ensure_reading(c);
+            }
+            return;
+        }
         if (ex->state == TP_EX_PROXYING && ex->pending_error) {
             tp_upstream_error kind = (tp_upstream_error)ex->pending_error;
             ex->pending_error = 0;
@@ -438,7 +447,9 @@ tp_conn *tp_conn_new_detached(tp_worker *w, int h2c) {
 
 void tp_conn_sweep(tp_conn *c, uint64_t now) {
     if (c->closing || c->deadline_ns == 0 || now < c->deadline_ns) return;
-    if (c->lingering || (c->h2 ? tp_h2_open_streams(c) == 0 : c->ex.state == TP_EX_NONE)) tp_conn_close(c);
+    /* A body being buffered for Swift (request_body.c) must arrive whole by its deadline. */
+    if (c->lingering || (c->h2 ? tp_h2_open_streams(c) == 0 : c->ex.state == TP_EX_NONE || c->ex.body_reading))
+        tp_conn_close(c);
 }
 
 /* The upstream side failed: Swift chooses a retry or an answer, unless the client

@@ -226,3 +226,17 @@ int tp_pubkey_verify(const tp_pubkey *key, tp_sig_alg alg, const uint8_t *msg,
     ERR_clear_error();
     return result;
 }
+
+/* ---- digests for request signing (AWS Signature Version 4) ---- */
+
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+void tp_sha256(const uint8_t *data, size_t len, uint8_t out[32]) {
+    SHA256(data, len, out);
+}
+
+void tp_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[32]) {
+    unsigned int out_len = 32;
+    HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len);
+}

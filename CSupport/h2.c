@@ -354,6 +354,7 @@ static void free_stream(tp_h2_stream *s) {
     tp_buf_free(&s->out);
     tp_buf_free(&s->ex.up_head);
     tp_buf_free(&s->ex.client_head);
+    tp_buf_free(&s->ex.body_buf);
     free(s);
 }
 
@@ -593,7 +594,8 @@ void tp_h2_progress(tp_conn *c) {
             tp_ex_upstream_failed(ex, kind);
         }
         if (c->closing) return;
-        if (ex->state == TP_EX_PROXYING && ex->up) tp_up_pump_body(ex);
+        if (ex->state == TP_EX_DISPATCHED && ex->body_reading) tp_ex_buffer_body_h2(ex);
+        else if (ex->state == TP_EX_PROXYING && ex->up) tp_up_pump_body(ex);
         else if (ex->response_complete && !ex->req_done) discard_body(s);
     }
     if (c->closing) return;

@@ -112,6 +112,11 @@ struct tp_exchange {
     uint8_t capture_done;
     uint8_t resp_chunked_out; /* re-encode chunks toward the client */
 
+    /* Request body buffered for Swift (tp_exchange_read_body; request_body.c). */
+    uint8_t body_reading;     /* buffering, the callback not made yet */
+    uint64_t body_max;
+    tp_buf body_buf;
+
     tp_exchange_stats stats;
 };
 
@@ -324,6 +329,10 @@ SSL *tp_tls_client_ssl(tp_tls_client *c, BIO **rbio, BIO **wbio);
 /* upstream.c */
 void tp_up_begin(tp_exchange *ex);
 void tp_up_pump_body(tp_exchange *ex);
+/* request_body.c: moves body bytes from the read buffer into ex->body_buf and reports the
+ * whole body to Swift once complete. Returns 1 when the callback was made. */
+int tp_ex_buffer_body(tp_conn *c);
+int tp_ex_buffer_body_h2(tp_exchange *ex);  /* the same for an HTTP/2 stream's DATA */
 void tp_up_detach(tp_exchange *ex, int reusable);
 void tp_up_client_drained(tp_exchange *ex);
 void tp_up_sweep(tp_up *u, uint64_t now);

@@ -103,6 +103,10 @@ static int load_cert(SSL_CTX *c, const char *chain, const char *key, const char 
 static int on_server_name(SSL *ssl, int *alert, void *arg) {
     tp_tls_ctx *t = arg;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    /* RFC 6066 §3 forbids IP literals in SNI, yet some clients (wrk, scripts) send the
+     * address they dialled: treat that as no SNI at all. */
+    unsigned char ip[16];
+    if (name && (inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1)) name = NULL;
     if (!name || !*name) {
         if (t->has_default) return SSL_TLSEXT_ERR_OK;
         *alert = SSL_AD_UNRECOGNIZED_NAME;

@@ -13,9 +13,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! python3 -c 'import pytest, requests, yaml, cryptography' 2>/dev/null; then
-  python3 -m pip install -q pytest requests pyyaml cryptography h2 2>/dev/null \
-    || python3 -m pip install -q --break-system-packages pytest requests pyyaml cryptography h2
+if ! python3 -c 'import pytest, requests, yaml, cryptography, h2, awslambdaric' 2>/dev/null; then
+  python3 -m pip install -q pytest requests pyyaml cryptography h2 awslambdaric 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages pytest requests pyyaml cryptography h2 awslambdaric
 fi
 if ! command -v swift >/dev/null; then
   if [ -x /opt/swift/usr/bin/swift ]; then

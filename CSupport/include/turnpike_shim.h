@@ -210,6 +210,11 @@ typedef struct {
      * that outgrows the capture limit is reported once with data == NULL and len == 1
      * (give up), and not again. */
     void (*on_upstream_body)(void *ctx, tp_exchange *ex, const uint8_t *data, size_t len);
+    /* The whole request body an exchange asked for with tp_exchange_read_body(), status 0;
+     * or status 413 (longer than max_bytes) or 400 (malformed chunked framing) with no
+     * data. `data` is valid during the call only. Swift then answers the exchange
+     * (tp_exchange_respond), now or later on this thread. */
+    void (*on_request_body)(void *ctx, tp_exchange *ex, const uint8_t *data, size_t len, uint16_t status);
 } tp_callbacks;
 
 typedef struct {
@@ -340,6 +345,14 @@ void tp_exchange_retry(tp_exchange *ex, const tp_upstream_target *target);
  * (on_upstream_body) as it is relayed, up to max_bytes — e.g. to store it in a cache. */
 void tp_exchange_capture_body(tp_exchange *ex, uint64_t max_bytes);
 
+/* From on_request (or later, before answering): read the whole request body into a
+ * buffer the shim owns (Content-Length or chunked; "100 Continue" sent when asked for)
+ * and hand it to on_request_body, for integrations that need the body before they can
+ * start (Lambda events). Answering the exchange stays Swift's job. A body that has not
+ * arrived whole within header_timeout_ms closes the connection (no callback; the
+ * exchange ends through on_exchange_end). */
+void tp_exchange_read_body(tp_exchange *ex, uint64_t max_bytes);
+
 /* From on_upstream_head only: the head to send to the client (status line and fields,
  * no framing fields, no blank line). The shim frames and streams the body. */
 void tp_exchange_send_head(tp_exchange *ex, const uint8_t *head, size_t head_len);
@@ -451,6 +464,11 @@ void tp_pubkey_free(tp_pubkey *key);
  * Never allocates more than a digest context and, for ES*, a DER signature. */
 int tp_pubkey_verify(const tp_pubkey *key, tp_sig_alg alg, const uint8_t *msg,
                      size_t msg_len, const uint8_t *sig, size_t sig_len);
+
+/* Any thread: SHA-256 of data, and HMAC-SHA256 of data under key (32 bytes out), for
+ * AWS Signature Version 4 (requests to a remote Lambda Invoke API). */
+void tp_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+void tp_hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *data, size_t len, uint8_t out[32]);
 
 /* ------------------------------------------------------------------------------- */
 /* Blocking HTTP(S) GET (fetch.c) — background threads only, never a loop thread     */

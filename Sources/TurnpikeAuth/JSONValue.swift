@@ -1,5 +1,6 @@
-/// A parsed JSON value, as JWT headers, claims and JWKS documents carry them.
-enum JSONValue: Sendable, Equatable {
+/// A parsed JSON value, as JWT headers, claims, JWKS documents and Lambda authorizer
+/// events and responses carry them.
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number written without fraction or exponent that fits 64 bits.
@@ -9,12 +10,12 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil
     }
 
-    var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
@@ -43,7 +44,7 @@ enum JSONValue: Sendable, Equatable {
     }
 
     /// Compact JSON text, object members in sorted order.
-    func writeJSON(to out: inout String) {
+    public func writeJSON(to out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -68,6 +69,19 @@ enum JSONValue: Sendable, Equatable {
             }
             out += "}"
         }
+    }
+
+    /// One strict JSON document (see `JSONParser`); nil when it is not exactly one valid value.
+    public init?(json bytes: [UInt8]) {
+        guard let value = JSONParser.parse(bytes) else { return nil }
+        self = value
+    }
+
+    /// Compact JSON text as UTF-8 bytes, object members in sorted order.
+    public var jsonBytes: [UInt8] {
+        var out = ""
+        writeJSON(to: &out)
+        return Array(out.utf8)
     }
 
     private static func writeString(_ s: String, to out: inout String) {

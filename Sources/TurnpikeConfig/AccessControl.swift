@@ -54,12 +54,16 @@ public enum JWKSSource: Sendable, Equatable {
 public enum AuthorizationType: String, Sendable, Equatable, CaseIterable {
     case none = "NONE"
     case jwt = "JWT"
+    /// A Lambda authorizer (REQUEST or TOKEN).
+    case custom = "CUSTOM"
 }
 
 /// Where API keys are read from (apigateway `RestApi.apiKeySource`).
 public enum ApiKeySource: String, Sendable, Equatable, CaseIterable {
     /// The `x-api-key` request header.
     case header = "HEADER"
+    /// The Lambda authorizer's `usageIdentifierKey`.
+    case authorizer = "AUTHORIZER"
 }
 
 /// An API key (apigateway `ApiKey`); requests present its value. Printing one hides the value.

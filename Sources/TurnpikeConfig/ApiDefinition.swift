@@ -16,12 +16,17 @@ public struct ApiDefinition: Sendable, Equatable {
     public let corsConfiguration: CorsConfiguration?
     /// Frozen snapshots of routes and integrations that stages and canaries may serve.
     public let deployments: [Deployment]
+    /// REST APIs: media types (`image/png`, `image/*`, `*/*`) whose bodies Lambda proxy
+    /// integrations exchange base64-encoded.
+    public let binaryMediaTypes: [String]
 
     public init(
         name: String, apiId: String, protocolType: ApiProtocolType, description: String?,
         integrations: [Integration], routes: [Route], stages: [Stage], disableExecuteApiEndpoint: Bool,
-        apiKeySource: ApiKeySource = .header, corsConfiguration: CorsConfiguration? = nil, deployments: [Deployment] = []
+        apiKeySource: ApiKeySource = .header, corsConfiguration: CorsConfiguration? = nil, deployments: [Deployment] = [],
+        binaryMediaTypes: [String] = []
     ) {
+        self.binaryMediaTypes = binaryMediaTypes
         self.name = name
         self.apiId = apiId
         self.protocolType = protocolType
@@ -44,6 +49,9 @@ public struct ApiDefinition: Sendable, Equatable {
 /// The API flavour, which decides AWS-visible behaviour (error bodies, headers).
 public enum ApiProtocolType: String, Sendable, Equatable, CaseIterable {
     case http = "HTTP"
+    /// REST APIs: routes are resources and methods written as route keys; 403 Missing
+    /// Authentication Token for unknown ones, x-amzn-RequestId, Lambda payload 1.0.
+    case rest = "REST"
 }
 
 /// Where a route's requests go (apigatewayv2 `Integration`).
@@ -56,6 +64,8 @@ public struct Integration: Sendable, Equatable {
     public let method: String?
     public let timeoutMillis: Int
     public let payloadFormatVersion: String?
+    /// AWS_PROXY: the local function the URI names.
+    public let functionName: String?
     /// Applied in order to the upstream request.
     public let requestParameters: [ParameterMapping]
     /// Keyed by the upstream status code ("200"..."599"), applied to matching responses.
@@ -64,7 +74,7 @@ public struct Integration: Sendable, Equatable {
     public init(
         name: String, type: IntegrationType, uri: IntegrationURI, method: String?, timeoutMillis: Int,
         payloadFormatVersion: String?, requestParameters: [ParameterMapping],
-        responseParameters: [String: [ParameterMapping]]
+        responseParameters: [String: [ParameterMapping]], functionName: String? = nil
     ) {
         self.name = name
         self.type = type
@@ -72,6 +82,7 @@ public struct Integration: Sendable, Equatable {
         self.method = method
         self.timeoutMillis = timeoutMillis
         self.payloadFormatVersion = payloadFormatVersion
+        self.functionName = functionName
         self.requestParameters = requestParameters
         self.responseParameters = responseParameters
     }
@@ -80,6 +91,8 @@ public struct Integration: Sendable, Equatable {
 /// The kind of integration.
 public enum IntegrationType: String, Sendable, Equatable, CaseIterable {
     case httpProxy = "HTTP_PROXY"
+    /// Lambda proxy: the request as a payload 1.0/2.0 event to `functionName`.
+    case awsProxy = "AWS_PROXY"
 }
 
 /// A parsed `http://` or `https://` integration URI: where to connect, and the request target to send.

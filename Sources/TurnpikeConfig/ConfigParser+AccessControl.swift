@@ -5,24 +5,25 @@ import Yams
 extension ConfigParser {
     // MARK: authorizers
 
-    /// Authorizer types AWS has; only JWT is implemented, the others are named "not supported yet".
-    private static let notYetAuthorizerTypes = ["REQUEST", "TOKEN", "COGNITO_USER_POOLS"]
+    /// Authorizer types AWS has that are not implemented: named "not supported yet".
+    private static let notYetAuthorizerTypes = ["COGNITO_USER_POOLS"]
     private static let authorizerTypeNotes = [
-        "REQUEST": "Lambda authorizers", "TOKEN": "Lambda authorizers",
         "COGNITO_USER_POOLS": "use JWT with the user pool's issuer URL",
     ]
-    /// Fields AWS has only on Lambda authorizers: accepted as keys so that a Lambda authorizer
-    /// gets one "not supported yet", reported on a JWT authorizer.
+    /// Fields AWS has only on Lambda authorizers, reported on a JWT authorizer.
     private static let lambdaAuthorizerKeys = [
         "authorizerUri", "authorizerPayloadFormatVersion", "authorizerResultTtlInSeconds", "enableSimpleResponses",
         "authorizerCredentialsArn", "identityValidationExpression",
     ]
 
-    /// The JWT authorizers, and every named authorizer's type as written (for route checks).
-    func authorizers(_ top: ObjectReader) -> ([JWTAuthorizerConfig], [String: String]) {
+    /// The JWT and Lambda authorizers, and every named authorizer's type as written (for route checks).
+    func authorizers(
+        _ top: ObjectReader, functionNames: Set<String>
+    ) -> ([JWTAuthorizerConfig], [LambdaAuthorizerConfig], [String: String]) {
         var names = UniqueNames()
         var types: [String: String] = [:]
         var authorizers: [JWTAuthorizerConfig] = []
+        var lambdaAuthorizers: [LambdaAuthorizerConfig] = []
         for (path, node) in top.list("authorizers") {
             guard let fields = ObjectReader(
                 node, path, log: log,
@@ -37,10 +38,20 @@ extension ConfigParser {
             }
             let typeText = fields.node("authorizerType").flatMap { $0.string }
             _ = fields.choice(
-                "authorizerType", default: JWTOnly.jwt, notYet: Self.notYetAuthorizerTypes,
+                "authorizerType", default: AuthorizerKind.jwt, notYet: Self.notYetAuthorizerTypes,
                 notYetNotes: Self.authorizerTypeNotes)
-            if nameIsNew, let typeText, typeText == "JWT" || Self.notYetAuthorizerTypes.contains(typeText) {
+            if nameIsNew, let typeText, AuthorizerKind(rawValue: typeText) != nil || Self.notYetAuthorizerTypes.contains(typeText) {
                 types[name] = typeText
+            }
+            if let typeText, let kind = LambdaAuthorizerConfig.Kind(rawValue: typeText) {
+                if fields.node("jwtConfiguration") != nil {
+                    log.add(path.key("jwtConfiguration"), at: fields.mark(of: "jwtConfiguration"),
+                            "\"jwtConfiguration\" belongs to JWT authorizers; a \(typeText) authorizer does not take it")
+                }
+                if let config = lambdaAuthorizer(fields, name: name, kind: kind, functionNames: functionNames), nameIsNew {
+                    lambdaAuthorizers.append(config)
+                }
+                continue
             }
             guard typeText == "JWT" else { continue }
             for key in Self.lambdaAuthorizerKeys where fields.node(key) != nil {
@@ -68,7 +79,7 @@ extension ConfigParser {
                 jwksRefreshSeconds: jwt.int("jwksRefreshSeconds", default: 300, in: 1...86400)
             ))
         }
-        return (authorizers, types)
+        return (authorizers, lambdaAuthorizers, types)
     }
 
     /// AWS: "For JWT, a single entry … only header-based and query parameter-based selections".
@@ -161,8 +172,8 @@ extension ConfigParser {
         let path = route.path
         let typeText = route.node("authorizationType").flatMap { $0.string }
         let type: AuthorizationType = route.choice(
-            "authorizationType", default: .none, notYet: ["CUSTOM", "AWS_IAM"],
-            notYetNotes: ["CUSTOM": "Lambda authorizers", "AWS_IAM": "IAM authorization"])
+            "authorizationType", default: .none, notYet: ["AWS_IAM"],
+            notYetNotes: ["AWS_IAM": "IAM authorization"])
         let scopes: [String] = route.list("authorizationScopes").compactMap { itemPath, node in
             guard let text = log.string(node, itemPath) else { return nil }
             guard !text.isEmpty else {
@@ -177,7 +188,7 @@ extension ConfigParser {
         case .none:
             if route.node("authorizer") != nil {
                 log.add(path.key("authorizer"), at: route.mark(of: "authorizer"),
-                        "an authorizer is used only with authorizationType JWT (this route's is NONE)")
+                        "an authorizer is used only with authorizationType JWT or CUSTOM (this route's is NONE)")
             }
             if route.node("authorizationScopes") != nil {
                 log.add(path.key("authorizationScopes"), at: route.mark(of: "authorizationScopes"),
@@ -202,6 +213,24 @@ extension ConfigParser {
                     + (known.isEmpty ? " (the file has no authorizers)" : " (authorizers: \(known))"))
             }
             return (.jwt, name, scopes)
+        case .custom:
+            guard let nameNode = route.node("authorizer") else {
+                log.add(path.key("authorizer"), at: route.mark(of: "authorizer"),
+                        "missing required key \"authorizer\" (authorizationType CUSTOM names a Lambda authorizer)")
+                return (.custom, nil, scopes)
+            }
+            guard let name = log.string(nameNode, path.key("authorizer")) else { return (.custom, nil, scopes) }
+            if let kind = authorizerTypes[name] {
+                if kind != "REQUEST" && kind != "TOKEN" {
+                    log.add(path.key("authorizer"), at: nameNode,
+                            "authorizer \"\(name)\" is a \(kind) authorizer; authorizationType CUSTOM needs a REQUEST or TOKEN authorizer")
+                }
+            } else {
+                let known = authorizerTypes.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+                log.add(path.key("authorizer"), at: nameNode, "names no authorizer: \"\(name)\""
+                    + (known.isEmpty ? " (the file has no authorizers)" : " (authorizers: \(known))"))
+            }
+            return (.custom, name, [])
         }
     }
 
@@ -489,6 +518,8 @@ extension ConfigParser {
 }
 
 /// The authorizer types implemented: only JWT.
-private enum JWTOnly: String, CaseIterable {
+private enum AuthorizerKind: String, CaseIterable {
     case jwt = "JWT"
+    case request = "REQUEST"
+    case token = "TOKEN"
 }

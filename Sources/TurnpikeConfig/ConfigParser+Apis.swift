@@ -2,7 +2,7 @@ import Yams
 
 extension ConfigParser {
     func apis(
-        _ top: ObjectReader, targetGroupNames: TargetGroupNames, authorizerTypes: [String: String]
+        _ top: ObjectReader, targetGroupNames: IntegrationTargetNames, authorizerTypes: [String: String]
     ) -> [ApiDefinition] {
         var names = UniqueNames()
         var ids: [String: String] = [:]
@@ -11,6 +11,7 @@ extension ConfigParser {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "apiId", "protocolType", "description", "disableExecuteApiEndpoint",
                 "integrations", "routes", "stages", "apiKeySource", "corsConfiguration", "deployments",
+                "binaryMediaTypes",
             ]) else { continue }
             let name = fields.requiredString("name") ?? ""
             let nameIsNew = !name.isEmpty
@@ -30,9 +31,8 @@ extension ConfigParser {
                     ids[apiId] = name
                 }
             }
-            let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["REST", "WEBSOCKET"])
-            let apiKeySource: ApiKeySource = fields.choice(
-                "apiKeySource", default: .header, notYet: ["AUTHORIZER"], notYetNotes: ["AUTHORIZER": "Lambda authorizers"])
+            let protocolType: ApiProtocolType = fields.choice("protocolType", default: .http, notYet: ["WEBSOCKET"])
+            let apiKeySource: ApiKeySource = fields.choice("apiKeySource", default: .header)
             let integrations = self.integrations(fields, targetGroupNames: targetGroupNames)
             let routes = self.routes(
                 fields, owner: "api \"\(name)\"", integrationNames: Set(integrations.map(\.name)),
@@ -57,10 +57,30 @@ extension ConfigParser {
                 disableExecuteApiEndpoint: fields.bool("disableExecuteApiEndpoint", default: false),
                 apiKeySource: apiKeySource,
                 corsConfiguration: cors,
-                deployments: deployments
+                deployments: deployments,
+                binaryMediaTypes: binaryMediaTypes(fields, protocolType: protocolType)
             ))
         }
         return apis
+    }
+
+    /// `binaryMediaTypes` (REST APIs): `type/subtype`, `type/*` or `*/*`.
+    private func binaryMediaTypes(_ api: ObjectReader, protocolType: ApiProtocolType) -> [String] {
+        guard let node = api.node("binaryMediaTypes") else { return [] }
+        guard protocolType == .rest else {
+            log.add(api.path.key("binaryMediaTypes"), at: node,
+                    "binaryMediaTypes are for REST APIs (HTTP APIs base64-encode every non-text body)")
+            return []
+        }
+        return api.list("binaryMediaTypes").compactMap { path, item in
+            guard let text = log.string(item, path) else { return nil }
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                log.add(path, at: item, "expected a media type such as image/png, image/* or */*, got \"\(text)\"")
+                return nil
+            }
+            return text.lowercased()
+        }
     }
 
     // MARK: routes

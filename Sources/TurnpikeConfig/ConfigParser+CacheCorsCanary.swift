@@ -98,7 +98,7 @@ extension ConfigParser {
     // MARK: deployments
 
     func deployments(
-        _ api: ObjectReader, apiName: String, targetGroupNames: TargetGroupNames, authorizerTypes: [String: String]
+        _ api: ObjectReader, apiName: String, targetGroupNames: IntegrationTargetNames, authorizerTypes: [String: String]
     ) -> [Deployment] {
         var ids = UniqueNames()
         var deployments: [Deployment] = []

@@ -1,7 +1,7 @@
 import Yams
 
 extension ConfigParser {
-    func integrations(_ api: ObjectReader, targetGroupNames: TargetGroupNames) -> [Integration] {
+    func integrations(_ api: ObjectReader, targetGroupNames: IntegrationTargetNames) -> [Integration] {
         var names = UniqueNames()
         var integrations: [Integration] = []
         for (path, node) in api.list("integrations") {
@@ -18,11 +18,16 @@ extension ConfigParser {
                 log.add(path.key("integrationType"), at: fields.mark, "missing required key \"integrationType\"")
             }
             let type: IntegrationType = fields.choice(
-                "integrationType", default: .httpProxy, notYet: ["AWS_PROXY", "HTTP", "AWS", "MOCK"])
+                "integrationType", default: .httpProxy, notYet: ["HTTP", "AWS", "MOCK"])
             // Only an HTTP_PROXY URI can be checked; others get their own issue above.
             let typeIsKnown = typeNode?.string.flatMap(IntegrationType.init(rawValue:)) != nil
             var uri = IntegrationURI(text: "", upstream: .stageDependent([]), pathAndQuery: [])
-            if let text = fields.requiredString("integrationUri"), typeIsKnown, let uriNode = fields.node("integrationUri") {
+            var functionName: String?
+            let uriText = fields.requiredString("integrationUri")
+            if let text = uriText, type == .awsProxy, let uriNode = fields.node("integrationUri") {
+                functionName = lambdaFunction(text, targetGroupNames.functions, path.key("integrationUri"), uriNode)
+                uri = IntegrationURI(text: text, upstream: .stageDependent([]), pathAndQuery: [])
+            } else if let text = uriText, typeIsKnown, let uriNode = fields.node("integrationUri") {
                 switch IntegrationURISyntax.parse(text, targetGroups: targetGroupNames) {
                 case let .success(parsed): uri = parsed
                 case let .failure(error): log.add(path.key("integrationUri"), at: uriNode, error.message)
@@ -55,10 +60,26 @@ extension ConfigParser {
                 timeoutMillis: fields.int("timeoutInMillis", default: 29000, in: 50...300_000),
                 payloadFormatVersion: payloadFormatVersion,
                 requestParameters: fields.entries("requestParameters").compactMap { requestMapping($0) },
-                responseParameters: responseParameters(fields)
+                responseParameters: responseParameters(fields),
+                functionName: functionName
             ))
         }
         return integrations
+    }
+
+    /// The local function an AWS_PROXY URI names (with an issue when it names none).
+    private func lambdaFunction(_ text: String, _ known: Set<String>, _ path: ConfigPath, _ node: Node) -> String? {
+        guard let name = LambdaFunction.functionName(inIntegrationUri: text) else {
+            log.add(path, at: node, "an AWS_PROXY integrationUri is function:NAME or a Lambda function ARN "
+                + "(arn:aws:lambda:REGION:ACCOUNT:function:NAME), got \"\(text)\"")
+            return nil
+        }
+        guard known.contains(name) else {
+            let list = known.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            log.add(path, at: node, "names no function: \"\(name)\"" + (list.isEmpty ? " (no functions are configured)" : " (functions: \(list))"))
+            return nil
+        }
+        return name
     }
 
     // MARK: parameter mappings

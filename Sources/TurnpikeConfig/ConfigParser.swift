@@ -13,12 +13,15 @@ struct ConfigParser {
     func gatewayConfig(_ root: Node, sourcePath: String) -> GatewayConfig? {
         guard let top = ObjectReader(
             root, .root, log: log,
-            keys: ["listeners", "settings", "targetGroups", "authorizers", "apis", "usagePlans", "apiKeys", "domainNames"],
-            unsupported: ["functions"]
+            keys: ["listeners", "settings", "targetGroups", "authorizers", "apis", "usagePlans", "apiKeys", "domainNames",
+                   "functions"]
         ) else { return nil }
         let targetGroups = self.targetGroups(top)
-        let (authorizers, authorizerTypes) = self.authorizers(top)
-        let apis = self.apis(top, targetGroupNames: TargetGroupNames(targetGroups), authorizerTypes: authorizerTypes)
+        let functions = self.functions(top)
+        let (authorizers, lambdaAuthorizers, authorizerTypes) = self.authorizers(
+            top, functionNames: Set(functions.map(\.name)))
+        let apis = self.apis(
+            top, targetGroupNames: IntegrationTargetNames(targetGroups, functions: functions), authorizerTypes: authorizerTypes)
         let apiKeys = self.apiKeys(top)
         let domainNames = self.domainNames(top, apis: apis)
         return GatewayConfig(
@@ -30,7 +33,9 @@ struct ConfigParser {
             sourcePath: sourcePath,
             authorizers: authorizers,
             apiKeys: apiKeys,
-            usagePlans: usagePlans(top, apis: apis, apiKeyNames: Set(apiKeys.map(\.name)))
+            usagePlans: usagePlans(top, apis: apis, apiKeyNames: Set(apiKeys.map(\.name))),
+            functions: functions,
+            lambdaAuthorizers: lambdaAuthorizers
         )
     }
 

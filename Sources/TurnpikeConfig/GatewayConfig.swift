@@ -13,11 +13,16 @@ public struct GatewayConfig: Sendable, Equatable {
     public let apiKeys: [ApiKeyConfig]
     /// Usage plans: per-key throttles and quotas over api stages.
     public let usagePlans: [UsagePlanConfig]
+    /// Local Lambda functions (extension); AWS_PROXY integrations name them.
+    public let functions: [LambdaFunction]
+    /// Lambda authorizers (REQUEST, TOKEN); routes with authorizationType CUSTOM name them.
+    public let lambdaAuthorizers: [LambdaAuthorizerConfig]
 
     public init(
         listeners: [Listener], settings: GatewaySettings, targetGroups: [TargetGroup],
         apis: [ApiDefinition], domainNames: [DomainName], sourcePath: String,
-        authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = []
+        authorizers: [JWTAuthorizerConfig] = [], apiKeys: [ApiKeyConfig] = [], usagePlans: [UsagePlanConfig] = [],
+        functions: [LambdaFunction] = [], lambdaAuthorizers: [LambdaAuthorizerConfig] = []
     ) {
         self.listeners = listeners
         self.settings = settings
@@ -28,6 +33,8 @@ public struct GatewayConfig: Sendable, Equatable {
         self.authorizers = authorizers
         self.apiKeys = apiKeys
         self.usagePlans = usagePlans
+        self.functions = functions
+        self.lambdaAuthorizers = lambdaAuthorizers
     }
 }
 

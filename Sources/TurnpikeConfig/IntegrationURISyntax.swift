@@ -1,18 +1,22 @@
 /// The target group names integration URIs may use, and which of them are HTTPS (`protocol: HTTPS`).
-struct TargetGroupNames {
+struct IntegrationTargetNames {
+    /// Target groups, which HTTP_PROXY URIs name as their host.
     let all: Set<String>
     let https: Set<String>
+    /// Local functions, which AWS_PROXY URIs name.
+    let functions: Set<String>
 
-    init(_ groups: [TargetGroup]) {
+    init(_ groups: [TargetGroup], functions: [LambdaFunction] = []) {
         all = Set(groups.map(\.name))
         https = Set(groups.filter(\.isHTTPS).map(\.name))
+        self.functions = Set(functions.map(\.name))
     }
 }
 
 /// Parses HTTP_PROXY integration URIs: `http://HOST[:PORT][/path]` or `https://HOST[:PORT][/path]` where HOST
 /// names a target group (of the same protocol) or is numeric, and `{param}` / `${stageVariables.x}` may appear.
 enum IntegrationURISyntax {
-    static func parse(_ text: String, targetGroups: TargetGroupNames) -> Result<IntegrationURI, SyntaxError> {
+    static func parse(_ text: String, targetGroups: IntegrationTargetNames) -> Result<IntegrationURI, SyntaxError> {
         let lowercased = text.lowercased()
         let isHTTPS = lowercased.hasPrefix("https://")
         guard isHTTPS || lowercased.hasPrefix("http://") else {

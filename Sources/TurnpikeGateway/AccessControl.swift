@@ -8,6 +8,8 @@ public struct RouteAccess: Sendable {
     public let authorizer: Int?
     public let scopes: [String]
     public let apiKeyRequired: Bool
+    /// Index into GatewaySnapshot.lambdaAuthorizers; nil: no Lambda authorizer.
+    public var lambdaAuthorizer: Int? = nil
 
     public static let open = RouteAccess(authorizer: nil, scopes: [], apiKeyRequired: false)
 }

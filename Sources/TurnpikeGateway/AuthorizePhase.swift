@@ -10,6 +10,10 @@ public struct AuthResult: Sendable {
     public var plan: PlanBinding?
     /// `$context.authorizer.error`: why the request was refused.
     public var error: String?
+    /// What a Lambda authorizer allowed the request as (principal, context, usage key).
+    public var lambda: AuthorizedPrincipal?
+    /// How long the Lambda authorizer took (ms; 0 when answered from its cache).
+    public var lambdaLatencyMs: Int64 = 0
 
     public init() {}
 }
@@ -45,7 +49,15 @@ public enum AuthorizePhase {
             }
         }
         if access.apiKeyRequired {
-            guard let value = request.header(apiKeyHeader), let key = snapshot.access.apiKeys.lookup(value), key.enabled else {
+            // apiKeySource AUTHORIZER: the key is the Lambda authorizer's usageIdentifierKey.
+            let fromAuthorizer = snapshot.apis[resolution.apiIndex].apiKeyFromAuthorizer
+            let usageKey = fromAuthorizer ? state.auth.lambda?.usageIdentifierKey.map { Array($0.utf8) } : nil
+            let found: ApiKeyRecord? = if fromAuthorizer {
+                usageKey.flatMap { k in k.withUnsafeBytes { snapshot.access.apiKeys.lookup($0) } }
+            } else {
+                request.header(apiKeyHeader).flatMap { snapshot.access.apiKeys.lookup($0) }
+            }
+            guard let key = found, key.enabled else {
                 state.auth.error = "missing, unknown or disabled API key"
                 return .forbidden
             }

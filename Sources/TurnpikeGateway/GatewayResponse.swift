@@ -13,6 +13,10 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
     case limitExceeded
     /// 421: a mutual-TLS domain asked for over a connection not made (and verified) for it.
     case misdirected
+    /// 502 for a Lambda proxy integration: a function error or a malformed response.
+    case lambdaFailure
+    /// REST APIs: no resource or method matches (403).
+    case missingAuthenticationToken
 
     public var status: Int {
         switch self {
@@ -27,6 +31,8 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .unauthorized: 401
         case .tooManyRequests, .limitExceeded: 429
         case .misdirected: 421
+        case .lambdaFailure: 502
+        case .missingAuthenticationToken: 403
         }
     }
 
@@ -43,6 +49,8 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .unauthorized: "Unauthorized"
         case .tooManyRequests, .limitExceeded: "Too Many Requests"
         case .misdirected: "Misdirected Request"
+        case .lambdaFailure: "Bad Gateway"
+        case .missingAuthenticationToken: "Forbidden"
         }
     }
 
@@ -62,7 +70,39 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
         case .tooManyRequests: "Too Many Requests"
         case .limitExceeded: "Limit Exceeded"
         case .misdirected: "Misdirected Request"
+        case .lambdaFailure: "Internal server error"
+        case .missingAuthenticationToken: "Missing Authentication Token"
         }
+    }
+
+    /// REST APIs' wording where it differs from HTTP APIs'.
+    public var restMessage: String {
+        switch self {
+        case .integrationTimeout: "Endpoint request timed out"
+        case .badGateway, .internalError: "Internal server error"
+        default: message
+        }
+    }
+
+    /// REST APIs' `x-amzn-ErrorType` for the response, when AWS sends one.
+    public var restErrorType: String? {
+        switch self {
+        case .missingAuthenticationToken: "MissingAuthenticationTokenException"
+        case .forbidden: "ForbiddenException"
+        case .unauthorized: "UnauthorizedException"
+        case .tooManyRequests: "ThrottlingException"
+        case .limitExceeded: "LimitExceededException"
+        case .notFound: "NotFoundException"
+        case .requestTooLarge: "RequestTooLargeException"
+        case .badRequest: "BadRequestException"
+        default: nil
+        }
+    }
+
+    /// REST: status line, fixed fields, ending just before the request id value.
+    public var restHeadPrefix: [UInt8] {
+        let type = restErrorType.map { "x-amzn-ErrorType: \($0)\r\n" } ?? ""
+        return Array("HTTP/1.1 \(status) \(reason)\r\ncontent-type: application/json\r\n\(type)x-amzn-RequestId: ".utf8)
     }
 
     /// Status line and fixed fields, ending just before the request id value.
@@ -77,18 +117,23 @@ public enum GatewayResponse: Int, Error, Sendable, Equatable, CaseIterable {
 public struct GatewayResponseTable: Sendable {
     private let heads: [[UInt8]]
     private let bodies: [[UInt8]]
+    private let restHeads: [[UInt8]]
+    private let restBodies: [[UInt8]]
     /// Indexed by the response's raw value (its position among the cases).
     public init() {
         heads = GatewayResponse.allCases.map(\.headPrefix)
         bodies = GatewayResponse.allCases.map(\.body)
+        restHeads = GatewayResponse.allCases.map(\.restHeadPrefix)
+        restBodies = GatewayResponse.allCases.map { Array("{\"message\":\"\($0.restMessage)\"}".utf8) }
     }
 
     /// Writes the head (ending after the request id line) into `out`, returns the body.
-    public func write(_ response: GatewayResponse, requestId: RequestId, into out: inout [UInt8]) -> [UInt8] {
+    /// `rest`: as REST APIs answer (their wording, x-amzn-RequestId, x-amzn-ErrorType).
+    public func write(_ response: GatewayResponse, requestId: RequestId, into out: inout [UInt8], rest: Bool = false) -> [UInt8] {
         let i = response.rawValue
-        out.append(contentsOf: heads[i])
+        out.append(contentsOf: rest ? restHeads[i] : heads[i])
         requestId.append(to: &out)
         out.append(ascii: "\r\n")
-        return bodies[i]
+        return rest ? restBodies[i] : bodies[i]
     }
 }

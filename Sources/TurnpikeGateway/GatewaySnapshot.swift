@@ -1,6 +1,8 @@
+import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeCors
+import TurnpikeLambda
 import TurnpikeRouting
 import TurnpikeTraffic
 
@@ -21,6 +23,10 @@ public final class GatewaySnapshot: Sendable {
     /// they are served only over a connection whose SNI named them and whose client
     /// certificate was verified.
     public let mutualTLSDomains: [Int: [UInt8]]
+    /// Lambda authorizers, indexed like config.lambdaAuthorizers.
+    public let lambdaAuthorizers: [CompiledLambdaAuthorizer]
+    /// Their results by identity source values, shared by every worker.
+    public let authorizerCache = AuthorizerResultCache()
 
     public init(
         config: GatewayConfig, registry: EndpointRegistry, generation: Int,
@@ -32,6 +38,12 @@ public final class GatewaySnapshot: Sendable {
         maxBodyBytes = Int64(config.settings.maxRequestBodyBytes)
         let access = try AccessControl(config: config, registry: stateRegistry, nowEpochSeconds: nowEpochSeconds)
         self.access = access
+
+        var lambdaAuthorizers: [CompiledLambdaAuthorizer] = []
+        for (i, a) in config.lambdaAuthorizers.enumerated() {
+            lambdaAuthorizers.append(try CompiledLambdaAuthorizer(a, id: i))
+        }
+        self.lambdaAuthorizers = lambdaAuthorizers
 
         var groups: [CompiledTargetGroup] = []
         var groupIndex: [String: Int] = [:]
@@ -99,7 +111,9 @@ public final class GatewaySnapshot: Sendable {
                     throw SnapshotError(message: "api \(api.name): corsConfiguration: \(error.message)")
                 }
             }
-            apis.append(CompiledApi(name: api.name, apiId: api.apiId, stages: stages, cors: cors))
+            apis.append(CompiledApi(
+                name: api.name, apiId: api.apiId, stages: stages, cors: cors, isRest: api.protocolType == .rest,
+                apiKeyFromAuthorizer: api.apiKeySource == .authorizer, binaryMediaTypes: api.binaryMediaTypes))
         }
         self.apis = apis
         targetGroups = groups
@@ -174,8 +188,20 @@ public final class CompiledApi: Sendable {
     public let apiId: String
     public let stages: [CompiledStage]
     public let cors: CorsPolicy?
+    /// A REST API (its own error wording, request id field and Lambda events).
+    public let isRest: Bool
+    /// `apiKeySource: AUTHORIZER`: API keys come from the Lambda authorizer's usageIdentifierKey.
+    public let apiKeyFromAuthorizer: Bool
+    /// REST: the media types Lambda proxy bodies travel base64-encoded for.
+    public let binaryMediaTypes: [String]
 
-    init(name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?) {
+    init(
+        name: String, apiId: String, stages: [CompiledStage], cors: CorsPolicy?, isRest: Bool = false,
+        apiKeyFromAuthorizer: Bool = false, binaryMediaTypes: [String] = []
+    ) {
+        self.binaryMediaTypes = binaryMediaTypes
+        self.isRest = isRest
+        self.apiKeyFromAuthorizer = apiKeyFromAuthorizer
         self.name = name
         self.apiId = apiId
         self.stages = stages
@@ -212,7 +238,8 @@ public final class StageVariant: Sendable {
                 throw SnapshotError(message: "\(what): route \(route.routeKey) targets unknown integration \(route.integrationName)")
             }
             let compiled = try StageIntegration(
-                integration: integration, stageName: stage.name, variables: variables, routeTable: routeTable,
+                integration: integration, isRest: api.protocolType == .rest, stageName: stage.name, variables: variables,
+                routeTable: routeTable,
                 groupIndex: groupIndex, fixedGroup: fixedGroup)
             // HTTP APIs: a stage's route settings (or its defaults) limit each route on its own;
             // a canary shares its stage's limits.
@@ -229,6 +256,13 @@ public final class StageVariant: Sendable {
                 }
                 authorizer = i
             }
+            var access = RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired)
+            if route.authorizationType == .custom, let name = route.authorizerName {
+                guard let i = config.lambdaAuthorizers.firstIndex(where: { $0.name == name }) else {
+                    throw SnapshotError(message: "\(what): route \(route.routeKey) names unknown Lambda authorizer \(name)")
+                }
+                access.lambdaAuthorizer = i
+            }
             var cachePlan: RouteCachePlan? = nil
             if cached {
                 let method = route.routeKey.split(separator: " ").first.map(String.init) ?? "GET"
@@ -239,7 +273,7 @@ public final class StageVariant: Sendable {
             }
             routes.append(CompiledRoute(
                 routeKey: route.routeKey, integration: compiled,
-                access: RouteAccess(authorizer: authorizer, scopes: route.authorizationScopes, apiKeyRequired: route.apiKeyRequired),
+                access: access,
                 bucket: bucket,
                 planRouteIndex: api.routes.firstIndex { $0.routeKey == route.routeKey } ?? -1,
                 cache: cachePlan,
@@ -415,7 +449,40 @@ public enum UpstreamPathPart: Sendable {
     case pathParameter(Int)
 }
 
-/// An HTTP_PROXY integration as one stage sends it: stage variables already substituted.
+/// A Lambda authorizer ready for requests: its validated steps and the function it invokes.
+public struct CompiledLambdaAuthorizer: Sendable {
+    public let authorizer: LambdaAuthorizer
+    public let functionName: String
+
+    init(_ config: LambdaAuthorizerConfig, id: Int) throws(SnapshotError) {
+        // TOKEN is REST's; REQUEST without a payload version is REST's too (HTTP APIs name one).
+        let format: LambdaAuthorizer.EventFormat = switch (config.kind, config.payloadFormatVersion) {
+        case (.token, _): .restToken
+        case (.request, nil): .restRequest
+        case (.request, "1.0"?): .httpPayloadV1
+        case (.request, _): .httpPayloadV2
+        }
+        do {
+            authorizer = try LambdaAuthorizer(
+                id: id, eventFormat: format, identitySource: config.identitySource,
+                validationExpression: config.identityValidationExpression,
+                enableSimpleResponses: config.enableSimpleResponses, ttlSeconds: config.resultTtlSeconds)
+        } catch {
+            throw SnapshotError(message: "authorizer \(config.name): \(error)")
+        }
+        functionName = config.functionName
+    }
+}
+
+/// The function an AWS_PROXY integration invokes and the event format it gets.
+public struct LambdaTarget: Sendable, Equatable {
+    public let functionName: String
+    public let format: PayloadFormat
+    /// The event is a REST API's (header names as sent, path without the stage).
+    public let isRest: Bool
+}
+
+/// An integration as one stage sends it: stage variables already substituted.
 public final class StageIntegration: Sendable {
     public let name: String
     public let targetGroup: Int
@@ -432,12 +499,35 @@ public final class StageIntegration: Sendable {
     public let responseParameters: [String: [ParameterMapping]]
     /// True when some mapping touches the path or query string.
     public let mapsPathOrQuery: Bool
+    /// AWS_PROXY: the function and payload format; nil for HTTP_PROXY.
+    public let lambda: LambdaTarget?
 
     init(
-        integration: Integration, stageName: String, variables: [String: String], routeTable: RouteTable,
+        integration: Integration, isRest: Bool = false, stageName: String, variables: [String: String], routeTable: RouteTable,
         groupIndex: [String: Int], fixedGroup: (Endpoint, Bool) -> Int
     ) throws(SnapshotError) {
         name = integration.name
+        timeoutMillis = UInt32(integration.timeoutMillis)
+        requestParameters = integration.requestParameters
+        responseParameters = integration.responseParameters
+        if integration.type == .awsProxy {
+            guard let function = integration.functionName else {
+                throw SnapshotError(message: "integration \(integration.name): no function")
+            }
+            // REST APIs send payload 1.0 only; HTTP APIs 2.0 unless told otherwise.
+            lambda = LambdaTarget(
+                functionName: function,
+                format: isRest || integration.payloadFormatVersion == "1.0" ? .v1 : .v2, isRest: isRest)
+            targetGroup = -1
+            hostHeader = []
+            pathParts = []
+            passesClientPath = true
+            uriQuery = nil
+            method = nil
+            mapsPathOrQuery = false
+            return
+        }
+        lambda = nil
         func stageVariable(_ n: String) throws(SnapshotError) -> String {
             guard let v = variables[n] else {
                 throw SnapshotError(message: "integration \(integration.name): stage \(stageName) has no stage variable \(n)")
@@ -509,9 +599,6 @@ public final class StageIntegration: Sendable {
         pathParts = parts
         uriQuery = query
         method = integration.method.flatMap { $0 == "ANY" ? nil : Array($0.utf8) }
-        timeoutMillis = UInt32(integration.timeoutMillis)
-        requestParameters = integration.requestParameters
-        responseParameters = integration.responseParameters
         mapsPathOrQuery = integration.requestParameters.contains {
             switch $0.target {
             case .path, .querystring: true

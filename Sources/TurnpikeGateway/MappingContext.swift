@@ -68,11 +68,15 @@ public struct MappingContext {
         case "identity.apiKeyId": return auth.apiKey?.id
         case "identity.clientCert.subjectDN":
             return request.clientCertSubject.isEmpty ? nil : ASCII.string(request.clientCertSubject)
-        case "authorizer.principalId": return auth.token?.sub
+        case "authorizer.principalId": return auth.lambda.map { $0.principalId ?? "" } ?? auth.token?.sub
         case "authorizer.error": return auth.error
         default:
             if name.hasPrefix("authorizer.claims.") {
                 return auth.token?.claims[String(name.dropFirst("authorizer.claims.".count))]
+            }
+            // `$context.authorizer.KEY`: a Lambda authorizer's context value.
+            if name.hasPrefix("authorizer."), let principal = auth.lambda {
+                return principal.contextText(String(name.dropFirst("authorizer.".count)))
             }
             return nil
         }

@@ -2,6 +2,7 @@ import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeCors
+import TurnpikeLambda
 import TurnpikeRouting
 
 /// The request pipeline, top to bottom. Each phase is a small type with one entry point
@@ -21,9 +22,12 @@ import TurnpikeRouting
 public enum Pipeline {
     public static func run(
         request: RequestHead, snapshot: GatewaySnapshot, state: inout PipelineState,
-        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter = CacheWaiter(workerIndex: 0, token: 0)
+        requestId: RequestId, nowNs: UInt64, epochMs: UInt64, cacheWaiter: CacheWaiter = CacheWaiter(workerIndex: 0, token: 0),
+        authorized: AuthorizedPrincipal? = nil
     ) -> PipelineDecision {
         state.auth = AuthResult()
+        // A request coming back from its Lambda authorizer runs again with what it allowed.
+        state.auth.lambda = authorized
         state.responseHeaders.removeAll(keepingCapacity: true)
         state.corsHeaders.removeAll(keepingCapacity: true)
         let resolution: Resolution
@@ -68,6 +72,22 @@ public enum Pipeline {
             return .respond(response, resolution)
         }
         let epochSeconds = Int64(epochMs / 1000)
+        if let index = served.route.access.lambdaAuthorizer, state.auth.lambda == nil {
+            let values = LambdaRequest.authorizerValues(
+                request: request, resolution: resolution, served: served, captures: state.captures,
+                requestId: requestId, epochMs: epochMs)
+            switch snapshot.lambdaAuthorizers[index].authorizer.begin(
+                values, cache: snapshot.authorizerCache, nowSeconds: epochSeconds)
+            {
+            case .decided(.allow(let principal), _):
+                state.auth.lambda = principal
+            case .decided(let decision, let failure):
+                state.auth.error = failure?.logDescription ?? "refused by the Lambda authorizer (cached)"
+                return .authorizerRefused(decision, resolution)
+            case .invoke(let invocation):
+                return .authorize(AuthorizerPlan(resolution: resolution, authorizer: index, invocation: invocation))
+            }
+        }
         if let response = AuthorizePhase.run(
             request: request, resolution: resolution, route: served.route, snapshot: snapshot, state: &state,
             epochSeconds: epochSeconds)
@@ -88,6 +108,12 @@ public enum Pipeline {
         case .hit(let response): return .cacheHit(response, resolution)
         case .refuse(let response): return .respond(response, resolution)
         case .intent(let i): intent = i
+        }
+        if let target = served.route.integration.lambda {
+            // Lambda responses are not stored in the stage cache (yet): waiters go on their own.
+            if case .fill(let key, let stageCache, _)? = intent { state.abandonedWaiters = stageCache.cache.abandon(key) }
+            return .invoke(LambdaPlan(
+                resolution: resolution, target: target, timeoutMillis: served.route.integration.timeoutMillis))
         }
         var decision = IntegratePhase.run(
             request: request, resolution: resolution, served: served, snapshot: snapshot, state: &state,
@@ -163,6 +189,28 @@ public enum PipelineDecision {
     case cacheHit(CachedResponse, Resolution)
     /// The upstream head is in PipelineState.upstreamHead.
     case proxy(ProxyPlan)
+    /// AWS_PROXY: read the body, build the event, invoke the function.
+    case invoke(LambdaPlan)
+    /// The route's Lambda authorizer must be invoked first; then the request runs again
+    /// with `authorized` (or is refused).
+    case authorize(AuthorizerPlan)
+    /// A Lambda authorizer (or its cached answer) refused: its status and body.
+    case authorizerRefused(AuthorizerDecision, Resolution)
+}
+
+/// A Lambda authorizer invocation a request waits for.
+public struct AuthorizerPlan {
+    public var resolution: Resolution
+    /// Index into GatewaySnapshot.lambdaAuthorizers.
+    public var authorizer: Int
+    public var invocation: LambdaAuthorizer.Invocation
+}
+
+/// A Lambda proxy exchange ready to go once its body is read.
+public struct LambdaPlan {
+    public var resolution: Resolution
+    public var target: LambdaTarget
+    public var timeoutMillis: UInt32
 }
 
 /// An HTTP_PROXY exchange ready to go.
@@ -204,7 +252,7 @@ public enum ResolvePhase {
         }
         let path = UnsafeRawBufferPointer(rebasing: request.path[selected.pathStart...])
         guard let route = variant.routeTable.match(method: request.method, path: path, captures: &captures) else {
-            return .failure(.notFound)
+            return .failure(snapshot.apis[selected.apiIndex].isRest ? .missingAuthenticationToken : .notFound)
         }
         return .success(Resolution(
             apiIndex: selected.apiIndex, stageIndex: selected.stageIndex, routeIndex: route,

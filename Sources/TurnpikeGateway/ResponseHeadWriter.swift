@@ -11,7 +11,8 @@ public enum ResponseHeadWriter {
     public static func write(
         status: Int, reason: UnsafeRawBufferPointer, headers: UnsafeBufferPointer<HeaderField>,
         requestId: RequestId, mappings: [ParameterMapping]?, context: MappingContext?,
-        dropsCors: Bool = false, extraHeaders: [UInt8] = [], into out: inout [UInt8]
+        dropsCors: Bool = false, extraHeaders: [UInt8] = [], requestIdField: [UInt8] = defaultRequestIdField,
+        into out: inout [UInt8]
     ) -> Range<Int> {
         var status = status
         let upstreamStatus = status
@@ -55,11 +56,14 @@ public enum ResponseHeadWriter {
         }
         let fields = fieldsStart..<out.count
         out.append(contentsOf: extraHeaders)
-        out.append(ascii: "apigw-requestid: ")
+        out.append(contentsOf: requestIdField)
         requestId.append(to: &out)
         out.append(ascii: "\r\n")
         return fields
     }
+
+    /// HTTP APIs' request id field (REST APIs pass `x-amzn-RequestId: `).
+    public static let defaultRequestIdField: [UInt8] = Array("apigw-requestid: ".utf8)
 
     /// Overwritten and removed fields go; appended ones stay and gain an extra field.
     private static func isReplacedByMapping(_ name: UnsafeRawBufferPointer, _ mappings: [ParameterMapping]) -> Bool {

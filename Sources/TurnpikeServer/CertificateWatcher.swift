@@ -14,7 +14,8 @@ final class CertificateWatcher: @unchecked Sendable {
         var mtimeNs: Int64
     }
 
-    private unowned let server: GatewayServer
+    /// Weak: the watcher must not outlive (or keep alive) a server that has stopped.
+    private weak var server: GatewayServer?
     private let intervalMs: UInt32
 
     init(server: GatewayServer, intervalMs: UInt32 = 1000) {
@@ -59,9 +60,11 @@ final class CertificateWatcher: @unchecked Sendable {
     }
 
     private func run() {
-        var seen = Self.stamps(Self.files(of: server.snapshot.config))
+        guard let first = server else { return }
+        var seen = Self.stamps(Self.files(of: first.snapshot.config))
         while true {
             usleep(intervalMs * 1000)
+            guard let server else { return }
             let files = Self.files(of: server.snapshot.config)
             if files.isEmpty { seen = [:]; continue }
             let now = Self.stamps(files)

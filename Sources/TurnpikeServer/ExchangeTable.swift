@@ -1,5 +1,6 @@
 import CTurnpikeShim
 import TurnpikeGateway
+import TurnpikeLambda
 
 /// What a worker remembers of one exchange between the request and its end.
 struct ExchangeRecord {
@@ -33,6 +34,32 @@ struct ExchangeRecord {
     var parkedTarget = tp_upstream_target()
     /// The integration maps response parameters (looked up on the response only then).
     var hasResponseMappings = false
+    /// AWS_PROXY: what the event is built from once the body is read.
+    var lambda: PendingLambda?
+    /// When the function was invoked and when its outcome came back (Lambda), for the
+    /// access log's integration latency.
+    var invokedNs: UInt64 = 0
+    var invocationEndNs: UInt64 = 0
+    /// Waiting for the route's Lambda authorizer.
+    var authorizer: PendingAuthorizer?
+}
+
+/// A request waiting for its Lambda authorizer.
+struct PendingAuthorizer {
+    let plan: AuthorizerPlan
+    let request: OwnedRequestHead
+    let startedNs: UInt64
+}
+
+/// A Lambda proxy exchange between its head and its invocation.
+struct PendingLambda {
+    let request: ProxyRequest
+    let target: LambdaTarget
+    let timeoutMillis: UInt32
+    /// The body travels base64-encoded.
+    let binary: Bool
+    /// A base64 body from the function reaches the client decoded.
+    let decodesBase64: Bool
 }
 
 /// The request's fields the access log needs after the request bytes are gone.

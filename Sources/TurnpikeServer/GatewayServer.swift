@@ -22,7 +22,8 @@ public final class GatewayServer: @unchecked Sendable {
     private let stateRegistry: SharedStateRegistry
     private var workers: [WorkerRuntime] = []
     private let current: Mutex<GatewaySnapshot>
-    /// Serialises reloads; true once draining, so that no reload posts to a worker whose loop has ended.
+    /// Serializes reloads; true once the server drains, after which a reload (from the
+    /// admin endpoint, SIGHUP or the certificate watcher) would post to stopped workers.
     private let reloadLock = Mutex<Bool>(false)
     private let generation = Mutex<Int>(1)
     /// Access log sinks by destination (the global one and stages' own), opened off the
@@ -32,6 +33,9 @@ public final class GatewayServer: @unchecked Sendable {
     /// on reload, kept while the process runs (a handful at most).
     private let upstreamTLS = Mutex<[String: UpstreamTLSClient]>([:])
     private let listeners: [Listener]
+    /// Lambda functions: local process pools and remote invokers; a reload adopts the new
+    /// set (set once in `run`, before the workers start).
+    private(set) var functions: FunctionHost?
 
     /// Loads and validates the configuration; throws with every problem found.
     public init(configPath: String, workers: Int?) throws {
@@ -76,6 +80,12 @@ public final class GatewayServer: @unchecked Sendable {
 
         let tls = try TLSContext.buildAll(snapshot.config)
         try prepareUpstreamTLS(snapshot)
+        functions = try FunctionHost(
+            functions: snapshot.config.functions,
+            deliver: { [unowned self] ticket, outcome, receivedNs in
+                self.worker(ticket.worker)?.post(.lambdaFinished(token: ticket.token, outcome: outcome, receivedNs: receivedNs))
+            },
+            log: { [unowned self] line in self.log(line) })
         for i in 0..<workerCount {
             let w = WorkerRuntime(index: i, server: self, snapshot: snapshot)
             var mine: [(index: Int, listener: Listener)] = []
@@ -85,6 +95,7 @@ public final class GatewayServer: @unchecked Sendable {
             try w.start(listeners: mine, tls: tls, options: o)
             workers.append(w)
         }
+        try functions?.start()
         let addresses = listeners.map {
             "\($0.admin ? "admin " : "")\($0.protocolType == .https ? "https" : "http")://\($0.host.contains(":") ? "[\($0.host)]" : $0.host):\($0.port)"
         }
@@ -104,6 +115,7 @@ public final class GatewayServer: @unchecked Sendable {
             reloadLock.withLock { $0 = true }
             for w in workers { w.post(.drain(timeoutMillis: timeout)) }
             for w in workers { w.join() }
+            functions?.stop()
             stateRegistry.close()
             for sink in sinks.withLock({ Array($0.values) }) { sink.flush() }
             log("stopped")
@@ -114,8 +126,8 @@ public final class GatewayServer: @unchecked Sendable {
     /// Re-reads the file; on success every worker adopts the new snapshot. Returns an
     /// HTTP status and a JSON body for the admin endpoint.
     func reload() -> (Int, String) {
-        reloadLock.withLock { draining in
-            if draining { return (503, errorBody("shutting down; not reloaded", details: "")) }
+        reloadLock.withLock { stopping in
+            if stopping { return (503, errorBody("the gateway is shutting down", details: "")) }
             let config: GatewayConfig
             do throws(ConfigError) {
                 config = try ConfigLoader.load(path: configPath)
@@ -147,6 +159,7 @@ public final class GatewayServer: @unchecked Sendable {
             } catch {
                 return (400, errorBody("configuration rejected; the previous one keeps serving", details: error.description))
             }
+            functions?.adopt(config.functions)
             current.withLock { $0 = snapshot }
             for w in workers {
                 w.post(.adopt(snapshot))

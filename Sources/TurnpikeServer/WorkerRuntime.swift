@@ -1,8 +1,10 @@
 import CTurnpikeShim
 import Synchronization
+import TurnpikeAuth
 import TurnpikeCache
 import TurnpikeConfig
 import TurnpikeGateway
+import TurnpikeLambda
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +20,9 @@ enum WorkerMessage: Sendable {
     case cacheFilled(tokens: [UInt64], response: CachedResponse?)
     /// New certificates for HTTPS listeners (by listener index), after a reload.
     case adoptTLS([Int: TLSContext])
+    /// A Lambda invocation this worker started has ended (`receivedNs`: when the
+    /// function's answer reached the gateway).
+    case lambdaFinished(token: UInt64, outcome: InvocationOutcome, receivedNs: UInt64)
 }
 
 /// One worker: owns a shim worker (a uv_loop on its own thread) and everything the
@@ -71,7 +76,7 @@ final class WorkerRuntime: @unchecked Sendable {
             on_request: onRequestThunk, on_upstream_head: onUpstreamHeadThunk,
             on_upstream_error: onUpstreamErrorThunk, on_exchange_end: onExchangeEndThunk,
             on_wakeup: onWakeupThunk, on_tick: onTickThunk, on_probe_result: onProbeResultThunk,
-            on_upstream_body: onUpstreamBodyThunk)
+            on_upstream_body: onUpstreamBodyThunk, on_request_body: onRequestBodyThunk)
         var options = options
         let ctx = Unmanaged.passUnretained(self).toOpaque()
         guard let w = tp_worker_create(UInt32(index), ctx, &callbacks, &options) else {
@@ -126,6 +131,14 @@ final class WorkerRuntime: @unchecked Sendable {
                 for token in tokens { resumeWaiter(token: token, response: response) }
             case .adoptTLS(let contexts):
                 for (listener, context) in contexts { tp_worker_set_tls(worker, UInt32(listener), context.pointer) }
+            case .lambdaFinished(let token, let outcome, let receivedNs):
+                guard let slot = exchanges.slot(for: token), let ex = exchanges[slot].exchange else { continue }
+                if exchanges[slot].authorizer != nil {
+                    finishAuthorizer(ex, slot: slot, outcome: outcome)
+                    continue
+                }
+                finishLambda(ex, slot: slot, outcome: outcome)
+                if case .success = outcome { server.functions?.timings.withLock { $0.record(outbound: tp_now_ns() &- receivedNs) } }
             }
         }
     }
@@ -181,10 +194,23 @@ final class WorkerRuntime: @unchecked Sendable {
                 host: string(request.host), protocolName: request.protocolName)
         }
 
+        runPipeline(ex, slot: slot, request: request, now: now)
+    }
+
+    /// The pipeline's decision for a request, carried out. `authorized`: the request comes
+    /// back from its Lambda authorizer, which allowed it as this principal.
+    private func runPipeline(
+        _ ex: OpaquePointer, slot: Int, request: RequestHead, now: UInt64,
+        authorized: AuthorizedPrincipal? = nil, authorizerLatencyMs: Int64 = 0
+    ) {
+        guard let snapshot = exchanges[slot].snapshot else { return }
+        let requestId = exchanges[slot].requestId
+        let epochMs = exchanges[slot].epochMs
         let waiter = CacheWaiter(workerIndex: index, token: exchanges.token(slot))
         let decision = Pipeline.run(
             request: request, snapshot: snapshot, state: &pipeline, requestId: requestId, nowNs: now,
-            epochMs: epochMs, cacheWaiter: waiter)
+            epochMs: epochMs, cacheWaiter: waiter, authorized: authorized)
+        pipeline.auth.lambdaLatencyMs = authorizerLatencyMs
         if logsAnything { exchanges[slot].auth = pipeline.auth }
         if !pipeline.abandonedWaiters.isEmpty {
             notify(pipeline.abandonedWaiters, response: nil)
@@ -203,6 +229,28 @@ final class WorkerRuntime: @unchecked Sendable {
             respondCached(ex, cached, requestId: requestId, statusHeader: stageCache?.statusHeader,
                           extra: pipeline.corsHeaders + pipeline.responseHeaders
                               + (deploymentHeader(snapshot, resolution) ?? []))
+        case .authorize(let plan):
+            exchanges[slot].resolution = plan.resolution
+            startAuthorizer(ex, slot: slot, plan: plan, request: request, snapshot: snapshot, now: now)
+        case .authorizerRefused(let decision, let resolution):
+            exchanges[slot].resolution = resolution
+            respondAuthorizerRefusal(ex, decision, slot: slot)
+        case .invoke(let plan):
+            exchanges[slot].resolution = plan.resolution
+            let served = Served(snapshot: snapshot, resolution: plan.resolution)
+            if snapshot.apis[plan.resolution.apiIndex].cors != nil {
+                exchanges[slot].replacesCors = true
+                exchanges[slot].responseExtras = pipeline.corsHeaders
+            }
+            exchanges[slot].responseExtras.append(contentsOf: pipeline.responseHeaders)
+            let proxy = LambdaRequest.make(
+                request: request, resolution: plan.resolution, served: served, captures: pipeline.captures,
+                requestId: requestId, epochMs: epochMs, auth: pipeline.auth)
+            exchanges[slot].lambda = PendingLambda(
+                request: proxy, target: plan.target, timeoutMillis: plan.timeoutMillis,
+                binary: proxy.bodyIsBinary(binaryMediaTypes: served.api.binaryMediaTypes),
+                decodesBase64: proxy.decodesBase64Response(binaryMediaTypes: served.api.binaryMediaTypes))
+            tp_exchange_read_body(ex, UInt64(snapshot.maxBodyBytes))
         case .proxy(let plan):
             exchanges[slot].resolution = plan.resolution
             exchanges[slot].endpoint = plan.endpoint
@@ -233,6 +281,153 @@ final class WorkerRuntime: @unchecked Sendable {
                 tp_exchange_proxy(ex, &target, head.baseAddress, head.count)
             }
         }
+    }
+
+    /// The request body of a Lambda exchange arrived: the event goes to the function.
+    fileprivate func onRequestBody(_ ex: OpaquePointer, _ data: UnsafePointer<UInt8>?, _ len: Int, _ status: UInt16) {
+        let slot = Int(tp_exchange_user(ex)) - 1
+        guard slot >= 0, let pending = exchanges[slot].lambda else { return }
+        guard status == 0 else {
+            exchanges[slot].failure = status == 413 ? "request body over the payload limit" : "malformed chunked request body"
+            respondGateway(ex, status == 413 ? .requestTooLarge : .badRequest, requestId: exchanges[slot].requestId)
+            return
+        }
+        guard let functions = server.functions, functions.knows(pending.target.functionName) else {
+            exchanges[slot].failure = "no function \(pending.target.functionName) is running"
+            respondGateway(ex, .badGateway, requestId: exchanges[slot].requestId)
+            return
+        }
+        let body = data.map { Array(UnsafeBufferPointer(start: $0, count: len)) } ?? []
+        let event = ProxyEvent.build(pending.request, body: body, binary: pending.binary, format: pending.target.format)
+        let now = tp_now_ns()
+        let function = server.snapshot.config.functions.first { $0.name == pending.target.functionName }
+        // The function's own timeout kills its process; the integration's timeout bounds the wait.
+        let functionMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
+        let waitMs = min(functionMs, UInt64(pending.timeoutMillis))
+        let invocation = Invocation(
+            id: lambdaRequestId(), payload: event, deadlineNs: now &+ waitMs * 1_000_000,
+            deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
+            ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now)
+        exchanges[slot].invokedNs = now
+        functions.submit(function: pending.target.functionName, invocation)
+    }
+
+    /// Invokes the route's Lambda authorizer; the request waits (with a copy of its head,
+    /// since the connection's buffer moves on) and runs again once it is allowed.
+    private func startAuthorizer(
+        _ ex: OpaquePointer, slot: Int, plan: AuthorizerPlan, request: RequestHead, snapshot: GatewaySnapshot, now: UInt64
+    ) {
+        let compiled = snapshot.lambdaAuthorizers[plan.authorizer]
+        exchanges[slot].authorizer = PendingAuthorizer(plan: plan, request: OwnedRequestHead(request), startedNs: now)
+        exchanges[slot].responseExtras = pipeline.corsHeaders
+        guard let functions = server.functions, functions.knows(compiled.functionName) else {
+            finishAuthorizer(ex, slot: slot, outcome: .failed("no function \(compiled.functionName) is running"))
+            return
+        }
+        let function = snapshot.config.functions.first { $0.name == compiled.functionName }
+        let waitMs = UInt64(function?.timeoutSeconds ?? 3) * 1000
+        functions.submit(function: compiled.functionName, Invocation(
+            id: lambdaRequestId(), payload: plan.invocation.event, deadlineNs: now &+ waitMs * 1_000_000,
+            deadlineEpochMs: exchanges[slot].epochMs &+ waitMs,
+            ticket: InvocationTicket(worker: index, token: exchanges.token(slot)), submittedNs: now))
+    }
+
+    /// The authorizer answered: refuse, or run the request again as the allowed principal.
+    private func finishAuthorizer(_ ex: OpaquePointer, slot: Int, outcome: InvocationOutcome) {
+        guard let pending = exchanges[slot].authorizer, let snapshot = exchanges[slot].snapshot else { return }
+        exchanges[slot].authorizer = nil
+        let result: LambdaAuthorizer.InvocationResult
+        switch outcome {
+        case .success(let payload): result = .payload(payload)
+        case .functionError(let document):
+            let message = JSONValue(json: document)?["errorMessage"]?.stringValue ?? ""
+            result = .functionError(message: message)
+        case .timedOut, .failed, .throttled: result = .invocationFailed
+        }
+        let now = tp_worker_now_ns(worker)
+        let compiled = snapshot.lambdaAuthorizers[pending.plan.authorizer]
+        let (decision, failure) = compiled.authorizer.finish(
+            pending.plan.invocation, result: result, cache: snapshot.authorizerCache,
+            nowSeconds: Int64(exchanges[slot].epochMs / 1000))
+        guard case .allow(let principal) = decision else {
+            exchanges[slot].failure = failure?.logDescription ?? "refused by the Lambda authorizer"
+            if decision.status == 500 {
+                warn("500 for request \(exchanges[slot].requestId.string): \(exchanges[slot].failure ?? "")", endpoint: nil)
+            }
+            respondAuthorizerRefusal(ex, decision, slot: slot)
+            return
+        }
+        exchanges[slot].responseExtras = []
+        runPipeline(
+            ex, slot: slot, request: pending.request.head, now: now, authorized: principal,
+            authorizerLatencyMs: Int64((now &- pending.startedNs) / 1_000_000))
+    }
+
+    /// A Lambda authorizer's refusal: its status and exact body (REST adds x-amzn-ErrorType).
+    private func respondAuthorizerRefusal(_ ex: OpaquePointer, _ decision: AuthorizerDecision, slot: Int) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: Array("HTTP/1.1 \(decision.status) \(ReasonPhrase.forStatus(decision.status))\r\ncontent-type: application/json\r\n".utf8))
+        if let type = decision.restErrorType { out.append(contentsOf: Array("x-amzn-ErrorType: \(type)\r\n".utf8)) }
+        out.append(contentsOf: exchanges[slot].responseExtras)
+        appendRequestId(slot, to: &out)
+        let body = decision.body
+        out.withUnsafeBufferPointer { head in
+            body.withUnsafeBufferPointer { b in
+                tp_exchange_respond(ex, head.baseAddress, head.count, b.baseAddress, b.count, 0)
+            }
+        }
+    }
+
+    /// A UUID-shaped Lambda request id.
+    private func lambdaRequestId() -> String {
+        // The worker's own generator: a system random read per invocation is a syscall.
+        let a = pipeline.random.next(), b = pipeline.random.next()
+        func hex(_ v: UInt64, _ digits: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, digits - s.count)) + s
+        }
+        return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xFFFF, 4))-4\(hex(a & 0xFFF, 3))-\(hex(8 | (b >> 62), 1))\(hex((b >> 48) & 0xFFF, 3))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
+    }
+
+    /// Answers a Lambda exchange from its invocation's outcome, as API Gateway would.
+    private func finishLambda(_ ex: OpaquePointer, slot: Int, outcome: InvocationOutcome) {
+        guard let pending = exchanges[slot].lambda else { return }
+        exchanges[slot].invocationEndNs = tp_now_ns()
+        let requestId = exchanges[slot].requestId
+        let response: GatewayResponse
+        switch outcome {
+        case .success(let payload):
+            switch ProxyResponse.parse(payload, format: pending.target.format, decodesBase64: pending.decodesBase64) {
+            case .success(let parsed):
+                out.removeAll(keepingCapacity: true)
+                var extra = exchanges[slot].responseExtras
+                appendRequestId(slot, to: &extra)
+                parsed.writeHead(reason: ReasonPhrase.forStatus(parsed.statusCode), extra: extra, into: &out)
+                out.withUnsafeBufferPointer { head in
+                    parsed.body.withUnsafeBufferPointer { body in
+                        tp_exchange_respond(ex, head.baseAddress, head.count, body.baseAddress, body.count, 0)
+                    }
+                }
+                return
+            case .failure(let error):
+                exchanges[slot].failure = error.logMessage
+                response = .lambdaFailure
+            }
+        case .functionError(let document):
+            exchanges[slot].failure = "function error: " + String(decoding: document.prefix(1000), as: UTF8.self)
+            response = .lambdaFailure
+        case .failed(let reason):
+            exchanges[slot].failure = reason
+            response = .lambdaFailure
+        case .timedOut:
+            exchanges[slot].failure = "the function ran past its timeout"
+            response = .integrationTimeout
+        case .throttled:
+            exchanges[slot].failure = "the function's reserved concurrency is in use"
+            response = .tooManyRequests
+        }
+        warn("\(response.status) for request \(requestId.string): \(exchanges[slot].failure ?? "Lambda failure")", endpoint: nil)
+        respondGateway(ex, response, requestId: requestId, extraHeaders: exchanges[slot].responseExtras)
     }
 
     /// `x-turnpike-deployment` on stages with a canary: which deployment served.
@@ -322,7 +517,7 @@ final class WorkerRuntime: @unchecked Sendable {
             requestId: exchanges[slot].requestId, mappings: mappings, context: context,
             dropsCors: exchanges[slot].replacesCors,
             extraHeaders: cacheStatus.isEmpty ? exchanges[slot].responseExtras : exchanges[slot].responseExtras + cacheStatus,
-            into: &out)
+            requestIdField: requestIdField(ex), into: &out)
         if capture {
             exchanges[slot].cacheHeaderBlock = Array(out[fields])
             exchanges[slot].cacheStatus = Int(h.status)
@@ -478,7 +673,9 @@ final class WorkerRuntime: @unchecked Sendable {
         _ ex: OpaquePointer, _ response: GatewayResponse, requestId: RequestId, extraHeaders: [UInt8] = []
     ) {
         out.removeAll(keepingCapacity: true)
-        let body = snapshot.responses.write(response, requestId: requestId, into: &out)
+        let slot = Int(tp_exchange_user(ex)) - 1
+        let rest = response == .missingAuthenticationToken || isRest(slot)
+        let body = snapshot.responses.write(response, requestId: requestId, into: &out, rest: rest)
         out.append(contentsOf: extraHeaders)
         let flags: Int32 = response == .requestTooLarge ? Int32(TP_RESPOND_CLOSE) : 0
         out.withUnsafeBufferPointer { head in
@@ -488,12 +685,33 @@ final class WorkerRuntime: @unchecked Sendable {
         }
     }
 
+    /// Whether the exchange was resolved to a REST API.
+    private func isRest(_ slot: Int) -> Bool {
+        guard slot >= 0, slot < exchanges.records.count, let snapshot = exchanges[slot].snapshot,
+              let r = exchanges[slot].resolution else { return false }
+        return snapshot.apis[r.apiIndex].isRest
+    }
+
+    private static let httpRequestIdField = Array("apigw-requestid: ".utf8)
+    private static let restRequestIdField = Array("x-amzn-RequestId: ".utf8)
+
+    /// The request id field's name: REST APIs say `x-amzn-RequestId`, HTTP APIs `apigw-requestid`.
+    private func requestIdField(_ ex: OpaquePointer) -> [UInt8] {
+        isRest(Int(tp_exchange_user(ex)) - 1) ? Self.restRequestIdField : Self.httpRequestIdField
+    }
+
+    private func appendRequestId(_ slot: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: isRest(slot) ? Self.restRequestIdField : Self.httpRequestIdField)
+        exchanges[slot].requestId.append(to: &out)
+        out.append(13); out.append(10)
+    }
+
     /// A CORS preflight the gateway answers: 204 and the CORS fields (none when refused).
     private func respondPreflight(_ ex: OpaquePointer, requestId: RequestId) {
         out.removeAll(keepingCapacity: true)
         out.append(contentsOf: Array("HTTP/1.1 204 No Content\r\n".utf8))
         out.append(contentsOf: pipeline.responseHeaders)
-        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        out.append(contentsOf: requestIdField(ex))
         requestId.append(to: &out)
         out.append(13); out.append(10)
         out.withUnsafeBufferPointer { tp_exchange_respond(ex, $0.baseAddress, $0.count, nil, 0, 0) }
@@ -511,7 +729,7 @@ final class WorkerRuntime: @unchecked Sendable {
             out.append(contentsOf: Array(": Hit\r\n".utf8))
         }
         out.append(contentsOf: extra)
-        out.append(contentsOf: Array("apigw-requestid: ".utf8))
+        out.append(contentsOf: requestIdField(ex))
         requestId.append(to: &out)
         out.append(13); out.append(10)
         out.withUnsafeBufferPointer { head in
@@ -549,10 +767,12 @@ final class WorkerRuntime: @unchecked Sendable {
         case ("DELETE", "/admin/cache"):
             let (status, body) = server.flushCache(query: string(request.query), snapshot: snapshot)
             respondJSON(ex, slot: slot, status: status, body: body)
+        case ("GET", "/admin/lambda"):
+            respondJSON(ex, slot: slot, status: 200, body: server.functions?.timings.withLock { $0.json } ?? "{}")
         case ("GET", "/admin/usage"):
             let (status, body) = server.usage(query: string(request.query), snapshot: snapshot)
             respondJSON(ex, slot: slot, status: status, body: body)
-        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"), (_, "/admin/cache"):
+        case (_, "/admin/health"), (_, "/admin/reload"), (_, "/admin/usage"), (_, "/admin/cache"), (_, "/admin/lambda"):
             respondJSON(ex, slot: slot, status: 405, body: "{\"message\":\"Method Not Allowed\"}")
         default:
             respondJSON(ex, slot: slot, status: 404, body: "{\"message\":\"Not Found\"}")
@@ -588,8 +808,11 @@ final class WorkerRuntime: @unchecked Sendable {
             apiId = api.apiId
             stage = api.stages[r.stageIndex].name
         }
-        let integrationLatency: Int? = stats.upstream_start_ns != 0 && stats.upstream_head_ns != 0
+        var integrationLatency: Int? = stats.upstream_start_ns != 0 && stats.upstream_head_ns != 0
             ? Int((stats.upstream_head_ns - stats.upstream_start_ns) / 1_000_000) : nil
+        if record.invokedNs != 0 && record.invocationEndNs != 0 {
+            integrationLatency = Int((record.invocationEndNs &- record.invokedNs) / 1_000_000)
+        }
         let entry = AccessLogRecord(
             requestId: record.requestId.string, ip: log.ip, requestTimeEpochMs: record.epochMs,
             httpMethod: log.method, path: log.path, routeKey: routeKey, status: Int(stats.status),
@@ -678,6 +901,9 @@ private let onTickThunk: @convention(c) (UnsafeMutableRawPointer?) -> Void = { c
 }
 private let onUpstreamBodyThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int) -> Void = { ctx, ex, data, len in
     runtime(ctx).onUpstreamBody(ex!, data, len)
+}
+private let onRequestBodyThunk: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<UInt8>?, Int, UInt16) -> Void = { ctx, ex, data, len, status in
+    runtime(ctx).onRequestBody(ex!, data, len, status)
 }
 private let onProbeResultThunk: @convention(c) (UnsafeMutableRawPointer?, UInt64, UInt16) -> Void = { ctx, token, status in
     runtime(ctx).onProbeResult(token, status)

@@ -164,7 +164,7 @@ final class AccessControlTests: XCTestCase {
         ])
     }
 
-    func testLambdaAuthorizerTypesAreNotSupportedYetAndOthersAreUnknown() {
+    func testLambdaAuthorizerMistakesAndUnknownTypesAreReported() {
         let yaml = accessConfig.replacingOccurrences(of: "apis:\n", with: """
               - name: lambda
                 authorizerType: REQUEST
@@ -186,8 +186,10 @@ final class AccessControlTests: XCTestCase {
 
             """)
         XCTAssertEqual(issueLines(yaml), [
-            #"t.yaml:11:21: authorizers[1].authorizerType: authorizerType "REQUEST" is not supported yet (Lambda authorizers)"#,
-            #"t.yaml:15:21: authorizers[2].authorizerType: authorizerType "TOKEN" is not supported yet (Lambda authorizers)"#,
+            #"t.yaml:10:5: authorizers[1].identitySource: caching authorizer results (authorizerResultTtlInSeconds > 0) needs at least one identity source"#,
+            #"t.yaml:12:20: authorizers[1].authorizerUri: names no function: "auth" (no functions are configured)"#,
+            #"t.yaml:14:5: authorizers[2].authorizerUri: missing required key "authorizerUri""#,
+            #"t.yaml:14:5: authorizers[2].identitySource: a TOKEN authorizer reads one header: "method.request.header.NAME""#,
             #"t.yaml:17:21: authorizers[3].authorizerType: unknown authorizerType "OIDC" (expected "JWT", "REQUEST", "TOKEN", "COGNITO_USER_POOLS")"#,
             #"t.yaml:18:5: authorizers[4].authorizerType: missing required key "authorizerType""#,
             #"t.yaml:21:5: authorizers[5].authorizerUri: "authorizerUri" belongs to Lambda authorizers; a JWT authorizer does not take it"#,
@@ -230,13 +232,13 @@ final class AccessControlTests: XCTestCase {
 
             """)
         XCTAssertEqual(issueLines(yaml), [
-            #"t.yaml:6:21: authorizers[0].authorizerType: authorizerType "REQUEST" is not supported yet (Lambda authorizers)"#,
+            #"t.yaml:5:5: authorizers[0].authorizerUri: missing required key "authorizerUri""#,
+            #"t.yaml:5:5: authorizers[0].identitySource: caching authorizer results (authorizerResultTtlInSeconds > 0) needs at least one identity source"#,
             #"t.yaml:21:9: apis[0].routes[1].authorizer: missing required key "authorizer" (authorizationType JWT names a JWT authorizer)"#,
             #"t.yaml:22:82: apis[0].routes[2].authorizer: names no authorizer: "jtw" (authorizers: "jwt", "lambda")"#,
             #"t.yaml:23:82: apis[0].routes[3].authorizer: authorizer "lambda" is a REQUEST authorizer; authorizationType JWT needs a JWT authorizer"#,
             #"t.yaml:24:46: apis[0].routes[4].authorizationScopes: authorizationScopes are used only with authorizationType JWT (this route's is NONE)"#,
-            #"t.yaml:25:71: apis[0].routes[5].authorizer: an authorizer is used only with authorizationType JWT (this route's is NONE)"#,
-            #"t.yaml:26:65: apis[0].routes[6].authorizationType: authorizationType "CUSTOM" is not supported yet (Lambda authorizers)"#,
+            #"t.yaml:25:71: apis[0].routes[5].authorizer: an authorizer is used only with authorizationType JWT or CUSTOM (this route's is NONE)"#,
             #"t.yaml:27:65: apis[0].routes[7].authorizationType: authorizationType "AWS_IAM" is not supported yet (IAM authorization)"#,
             #"t.yaml:28:65: apis[0].routes[8].authorizationType: unknown authorizationType "jwt" (expected "NONE", "JWT", "CUSTOM", "AWS_IAM")"#,
             #"t.yaml:29:62: apis[0].routes[9].apiKeyRequired: expected true or false, got "yes""#,
@@ -253,13 +255,11 @@ final class AccessControlTests: XCTestCase {
         ])
     }
 
-    func testApiKeySourceIsHeaderAndAuthorizerIsNotSupportedYet() {
+    func testApiKeySourceIsHeaderOrAuthorizer() {
         let header = minimalConfig.replacingOccurrences(of: "  - name: shop\n", with: "  - name: shop\n    apiKeySource: HEADER\n")
         XCTAssertEqual(parsed(header)?.apis[0].apiKeySource, .header)
         let authorizer = minimalConfig.replacingOccurrences(of: "  - name: shop\n", with: "  - name: shop\n    apiKeySource: AUTHORIZER\n")
-        XCTAssertEqual(issueLines(authorizer), [
-            #"t.yaml:6:19: apis[0].apiKeySource: apiKeySource "AUTHORIZER" is not supported yet (Lambda authorizers)"#,
-        ])
+        XCTAssertEqual(parsed(authorizer)?.apis[0].apiKeySource, .authorizer)
         let unknown = minimalConfig.replacingOccurrences(of: "  - name: shop\n", with: "  - name: shop\n    apiKeySource: QUERY\n")
         XCTAssertEqual(issueLines(unknown), [
             #"t.yaml:6:19: apis[0].apiKeySource: unknown apiKeySource "QUERY" (expected "HEADER", "AUTHORIZER")"#,

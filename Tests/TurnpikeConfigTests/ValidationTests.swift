@@ -5,7 +5,7 @@ import TurnpikeConfig
 final class ValidationTests: XCTestCase {
     func testUnknownTopLevelKeyIsNamedWithItsPosition() {
         XCTAssertEqual(issueLines(minimalConfig + "\ncolour: blue"), [
-            #"t.yaml:15:1: colour: unknown key "colour" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames)"#,
+            #"t.yaml:15:1: colour: unknown key "colour" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames, functions)"#,
         ])
     }
 
@@ -244,7 +244,6 @@ final class ValidationTests: XCTestCase {
             #"t.yaml:13:19: apis[0].routes[0].routeKey: unknown method "FETCH" (expected GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, ANY)"#,
             #"t.yaml:14:17: apis[0].routes[0].target: names no integration of api "shop": "nothing" (integrations: "backend")"#,
             #"t.yaml:16:20: apis[0].stages[0].stageName: a stage name is "$default" or 1 to 128 of A-Z a-z 0-9 _ -, got "bad stage""#,
-            #"t.yaml:17:1: functions: "functions" is not supported yet"#,
         ])
     }
 
@@ -255,8 +254,8 @@ final class ValidationTests: XCTestCase {
         } catch {
             XCTAssertEqual(error.description, """
                 turnpike.yaml:1:12: listeners: at least one non-admin listener is required
-                turnpike.yaml:2:1: foo: unknown key "foo" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames)
-                turnpike.yaml:3:1: bar: unknown key "bar" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames)
+                turnpike.yaml:2:1: foo: unknown key "foo" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames, functions)
+                turnpike.yaml:3:1: bar: unknown key "bar" (expected one of: listeners, settings, targetGroups, authorizers, apis, usagePlans, apiKeys, domainNames, functions)
                 """)
         }
     }

@@ -100,6 +100,10 @@ private extension PipelineHarness {
                 return .respond(response)
             case .preflight:
                 return .other("preflight")
+            case .invoke:
+                return .other("invoke")
+            case .authorize, .authorizerRefused:
+                return .other("lambda authorizer")
             }
         }
     }

@@ -100,6 +100,12 @@ enum PipelineOutcome: Equatable {
     case preflight
     case cacheHit(status: Int, body: String)
     case proxy(head: String, targetGroup: String, endpoint: String)
+    /// AWS_PROXY: the function and payload format.
+    case invoke(function: String, format: String)
+    /// The route's Lambda authorizer must be invoked (its index).
+    case authorize(authorizer: Int)
+    /// A Lambda authorizer's cached refusal.
+    case authorizerRefused(status: Int)
 }
 
 /// Runs requests through `Pipeline.run` against one snapshot, reusing the state as a worker does.
@@ -141,6 +147,12 @@ struct PipelineHarness {
                     head: String(decoding: state.upstreamHead, as: UTF8.self),
                     targetGroup: snapshot.targetGroups[plan.targetGroup].name,
                     endpoint: "\(endpoint.host):\(endpoint.port)")
+            case .invoke(let plan):
+                return .invoke(function: plan.target.functionName, format: plan.target.format.rawValue)
+            case .authorize(let plan):
+                return .authorize(authorizer: plan.authorizer)
+            case .authorizerRefused(let decision, _):
+                return .authorizerRefused(status: decision.status)
             }
         }
     }

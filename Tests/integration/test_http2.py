@@ -393,3 +393,28 @@ def test_access_log_records_http2_as_the_protocol(gateway_factory, upstream, tmp
     wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, TIMEOUT)
     lines = log.read_text().splitlines()
     assert "HTTP/2.0 200" in lines and "HTTP/1.1 200" in lines
+
+
+# -- Lambda over HTTP/2 ------------------------------------------------------------------
+
+
+def test_a_lambda_integration_over_h2_gets_the_whole_body_and_protocol_http2(gateway_factory, tmp_path):
+    pytest.importorskip("awslambdaric")
+    from test_lambda import function, lambda_config, lambda_integration
+    cfg = lambda_config([function("echo", "echo")], [{"routeKey": "ANY /v2/{proxy+}", "target": "echo2"}],
+                        [lambda_integration("echo2", "echo")])
+    gw = gateway_factory(cfg, start=False)
+    public = {"name": "public", "host": "127.0.0.1", "port": gw.port, "defaultApi": "main", "http2": True}
+    gw.write_config(dict(cfg, listeners=[public, {"name": "admin", "host": "127.0.0.1", "port": gw.admin_port,
+                                                  "admin": True}]))
+    gw.start()
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"k": "' + b"v" * 200000 + b'"}')
+    status, out, err = curl("--http2-prior-knowledge", "--data-binary", "@%s" % body, "-H", "content-type: application/json",
+                            "http://127.0.0.1:%d/prod/v2/h2?x=1" % gw.port)
+    assert status == 200, err
+    event = json.loads(out)["event"]
+    assert event["requestContext"]["http"]["protocol"] == "HTTP/2.0"
+    assert event["rawPath"] == "/prod/v2/h2" and event["rawQueryString"] == "x=1"
+    assert event["body"] == body.read_text()
+    assert event["headers"]["host"] == "127.0.0.1:%d" % gw.port
