@@ -185,6 +185,19 @@ def test_open_loop_holds_the_requested_rate(bench_bin, nginx):
     assert 360 <= report["requests_per_s"] <= 401
 
 
+def test_open_loop_latency_counts_the_wait_a_slow_server_causes(bench_bin, upstream):
+    # One connection, a server taking 50 ms a request (20/s), 40 requests/s asked: request k is
+    # due at 25k ms and done at 50(k+1) ms, so its latency from the intended time grows by 25 ms
+    # a request (coordinated omission would show a flat 50 ms). Closed loop sees the flat 50 ms.
+    url = upstream.url + "/stall?ms=50"
+    open_loop = bench(bench_bin, "-c", "1", "-R", "40", "-d", "1s", url)
+    closed = bench(bench_bin, "-c", "1", "-d", "1s", url)
+    assert open_loop["errors_total"] == 0 and closed["errors_total"] == 0
+    assert open_loop["latency_us"]["p99"] >= 300_000
+    assert open_loop["backlog_max"] >= 10
+    assert closed["latency_us"]["p50"] < 300_000
+
+
 def test_a_duration_run_ends_on_time(bench_bin, nginx):
     started = time.monotonic()
     report = bench(bench_bin, "-c", "4", "-d", "1s", "http://127.0.0.1:%d/big" % nginx.port)
