@@ -10,11 +10,15 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "turnpike", targets: ["turnpike"]),
+        .executable(name: "turnpike-bench", targets: ["turnpike-bench"]),
+        // For the micro-benchmark package in Benchmarks/Micro (not used by the gateway itself).
+        .library(name: "TurnpikeHotPath", targets: ["CTurnpikeShim", "TurnpikeRouting", "TurnpikeTraffic", "TurnpikeAuth", "TurnpikeCache"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The transport: libuv loops, HTTP/1.1 parsing and writing, the upstream client.
@@ -79,9 +83,33 @@ let package = Package(
         .executableTarget(
             name: "turnpike",
             dependencies: [
-                "TurnpikeServer", "TurnpikeConfig",
+                "TurnpikeServer", "TurnpikeConfig", "TurnpikeBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The load generator's transport: HTTP/1.1 and HTTP/2 (nghttp2) clients over libuv and
+        // OpenSSL, open- and closed-loop schedules; its ABI is include/turnpike_bench.h.
+        .target(
+            name: "CTurnpikeBench",
+            dependencies: ["CTurnpikeShim"],
+            path: "Benchmarks/CBenchClient",
+            cSettings: [.unsafeFlags(["-O2", "-fno-strict-aliasing"])],
+            linkerSettings: [.linkedLibrary("nghttp2"), .linkedLibrary("uv"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        // The load generator: flags, threads, HDR histograms, the report (`turnpike bench`, `turnpike-bench`).
+        .target(
+            name: "TurnpikeBench",
+            dependencies: [
+                "CTurnpikeBench",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/TurnpikeBench"
+        ),
+        .executableTarget(
+            name: "turnpike-bench",
+            dependencies: ["TurnpikeBench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/turnpike-bench"
         ),
         .testTarget(name: "TurnpikeConfigTests", dependencies: ["TurnpikeConfig"]),
         .testTarget(name: "TurnpikeRoutingTests", dependencies: ["TurnpikeRouting"]),
@@ -92,5 +120,6 @@ let package = Package(
         .testTarget(name: "TurnpikeCacheTests", dependencies: ["TurnpikeCache"]),
         .testTarget(name: "TurnpikeLambdaTests", dependencies: ["TurnpikeLambda"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TurnpikeCorsTests", dependencies: ["TurnpikeCors", "TurnpikeRouting"]),
+        .testTarget(name: "TurnpikeBenchTests", dependencies: ["TurnpikeBench"]),
     ]
 )

@@ -3,7 +3,7 @@
 # shim, the real clients and servers the integration tests and benchmarks use, and the
 # Python packages of the test suite. Safe to run again; skips what is there.
 set -euo pipefail
-packages=(libuv1-dev libssl-dev libnghttp2-dev libsqlite3-dev pkg-config openssl curl nginx-light wrk nghttp2-client python3 python3-pip)
+packages=(libuv1-dev libssl-dev libnghttp2-dev libsqlite3-dev pkg-config openssl curl nginx-light wrk nghttp2-client python3 python3-pip haproxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TurnpikeBench
 import TurnpikeConfig
 import TurnpikeServer
 
@@ -17,7 +18,7 @@ struct Turnpike: ParsableCommand {
             own field names (apis, routes, integrations, stages, target groups, domain names).
             Start with:  turnpike serve --config examples/turnpike.yaml
             """,
-        subcommands: [Serve.self, Validate.self]
+        subcommands: [Serve.self, Validate.self, Bench.self]
     )
 }
 
@@ -90,4 +91,16 @@ struct Validate: ParsableCommand {
 func printError(_ text: String) {
     let line = text.hasSuffix("\n") ? text : text + "\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+/// `turnpike bench`: the bundled load generator (the same as `turnpike-bench`).
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: BenchCommand.abstract,
+        discussion: BenchCommand.discussion
+    )
+
+    @OptionGroup var options: BenchOptions
+
+    func run() throws { try BenchCommand.run(options) }
 }
