@@ -15,7 +15,10 @@ echo "== unit tests"
 swift test
 
 echo "== integration tests"
-TURNPIKE_BIN="$PWD/.build/release/turnpike" python3 -m pytest -q -p no:cacheprovider Tests/integration
+# A folder of this run's own: concurrent runs (other work trees) must not prune each other's.
+basetemp="$(mktemp -d /tmp/turnpike-pytest.XXXXXX)"
+trap 'rm -rf "$basetemp"' EXIT
+TURNPIKE_BIN="$PWD/.build/release/turnpike" python3 -m pytest -q -p no:cacheprovider --basetemp "$basetemp" Tests/integration
 
 echo "== micro-benchmarks build (their own package; run them: cd Benchmarks/Micro && swift package --disable-sandbox benchmark)"
 (cd Benchmarks/Micro && swift build -c release)
