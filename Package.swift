@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "turnpike", targets: ["turnpike"]),
         .executable(name: "turnpike-bench", targets: ["turnpike-bench"]),
         // For the micro-benchmark package in Benchmarks/Micro (not used by the gateway itself).
-        .library(name: "TurnpikeHotPath", targets: ["CTurnpikeShim", "TurnpikeRouting", "TurnpikeTraffic", "TurnpikeAuth", "TurnpikeCache"]),
+        .library(name: "TurnpikeHotPath", targets: ["CTurnpikeShim", "TurnpikeRouting", "TurnpikeTraffic", "TurnpikeAuth", "TurnpikeCache", "TurnpikeLambda"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -52,6 +52,7 @@ void tp_conn_close(tp_conn *c) {
         end_exchange(c);
     }
     tp_list_remove(&c->dirty_link);
+    tp_list_remove(&c->h2_flush_link);
     tp_list_remove(&c->link);
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
 }

@@ -96,6 +96,7 @@ struct tp_h2 {
     uint8_t goaway_sent;
     uint8_t calm_down;        /* a flood was seen: GOAWAY ENHANCE_YOUR_CALM, then close */
     uint8_t failed;           /* nghttp2 reported a fatal error */
+    uint8_t flush_now;        /* called from the prepare phase: write what is gathered */
 };
 
 static tp_h2_stream *stream_of(tp_h2 *h, int32_t id) {
@@ -346,6 +347,31 @@ int tp_h2_start(tp_conn *c) {
 }
 
 uint32_t tp_h2_open_streams(const tp_conn *c) { return c->h2 ? c->h2->open_streams : 0; }
+
+void tp_h2_flush_pending(tp_worker *w) {
+    /* A few passes: progress made while flushing (Swift answering, streams ending) may
+     * gather more output; whatever is left waits for the next iteration's prepare. */
+    for (int pass = 0; pass < 8 && !tp_list_empty(&w->h2_flush); pass++) {
+        tp_link batch;
+        tp_list_init(&batch);
+        /* Move the list aside: connections gathering output meanwhile join the next pass. */
+        batch.next = w->h2_flush.next;
+        batch.prev = w->h2_flush.prev;
+        batch.next->prev = &batch;
+        batch.prev->next = &batch;
+        tp_list_init(&w->h2_flush);
+        while (!tp_list_empty(&batch)) {
+            tp_link *l = batch.next;
+            tp_list_remove(l);
+            tp_conn *c = TP_CONTAINER(l, tp_conn, h2_flush_link);
+            if (c->closing || !c->h2) continue;
+            c->h2->flush_now = 1;
+            tp_conn_progress(c);
+            if (c->h2) c->h2->flush_now = 0;
+        }
+        tp_worker_flush_dirty(w);
+    }
+}
 
 void tp_h2_sweep(tp_conn *c, uint64_t now) {
     tp_h2 *h = c->h2;
@@ -618,7 +644,17 @@ void tp_h2_progress(tp_conn *c) {
         else if (ex->response_complete && !ex->req_done) discard_body(s);
     }
     if (c->closing) return;
-    flush(h);
+    /* Output is written once per loop iteration (the prepare phase, before polling), so
+     * responses finishing in the same iteration share one TLS record and one write. */
+    if (h->flush_now || h->failed || h->calm_down || w->draining) {
+        flush(h);
+    } else if (nghttp2_session_want_write(h->session) && c->h2_flush_link.next == NULL) {
+        tp_link *head = &w->h2_flush;
+        c->h2_flush_link.prev = head->prev;
+        c->h2_flush_link.next = head;
+        head->prev->next = &c->h2_flush_link;
+        head->prev = &c->h2_flush_link;
+    }
     if (c->closing) return;
     for (tp_link *l = h->streams.next; l != &h->streams;) {
         tp_h2_stream *s = TP_CONTAINER(l, tp_h2_stream, link);

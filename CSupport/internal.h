@@ -125,6 +125,7 @@ struct tp_conn {
     tp_worker *worker;
     tp_link link;             /* worker->conns */
     tp_link dirty_link;       /* worker->dirty */
+    tp_link h2_flush_link;    /* worker->h2_flush: HTTP/2 output to write before the next poll */
     uint8_t *rbuf;
     size_t rcap, rpos, rlen;  /* unconsumed bytes are rbuf[rpos..rlen) */
     uint64_t deadline_ns;     /* header / keep-alive / linger deadline; 0 = none */
@@ -205,6 +206,9 @@ struct tp_worker {
     tp_link conns;
     tp_link ups;
     tp_link dirty;
+    tp_link h2_flush;         /* HTTP/2 connections with output gathered this iteration */
+    uv_prepare_t h2_prepare;  /* writes it, once per loop iteration, before polling */
+    uv_idle_t h2_idle;        /* active while output is left over: the poll must not block */
     uv_tcp_t *listeners[16];
     uint32_t listener_ids[16];
     tp_tls_ctx *listener_tls[16];
@@ -302,6 +306,7 @@ void tp_h2_close(tp_conn *c);                /* ends every stream's exchange */
 void tp_h2_free(tp_conn *c);
 uint32_t tp_h2_open_streams(const tp_conn *c);
 void tp_h2_sweep(tp_conn *c, uint64_t now);     /* per-stream deadlines */
+void tp_h2_flush_pending(tp_worker *w);          /* from the loop's prepare phase */
 int tp_h2_respond(tp_exchange *ex, const uint8_t *head, size_t head_len, const uint8_t *body, size_t body_len);
 int tp_h2_submit_head(tp_exchange *ex, int64_t content_length, int end_stream);
 int tp_h2_write_body(tp_exchange *ex, const uv_buf_t *bufs, unsigned n);

@@ -58,6 +58,17 @@ static void worker_shutdown(tp_worker *w) {
     if (!uv_is_closing((uv_handle_t *)&w->async)) uv_close((uv_handle_t *)&w->async, close_noop);
     if (!uv_is_closing((uv_handle_t *)&w->sweep_timer)) uv_close((uv_handle_t *)&w->sweep_timer, close_noop);
     if (!uv_is_closing((uv_handle_t *)&w->tick_timer)) uv_close((uv_handle_t *)&w->tick_timer, close_noop);
+    if (!uv_is_closing((uv_handle_t *)&w->h2_prepare)) uv_close((uv_handle_t *)&w->h2_prepare, close_noop);
+    if (!uv_is_closing((uv_handle_t *)&w->h2_idle)) uv_close((uv_handle_t *)&w->h2_idle, close_noop);
+}
+
+static void on_idle(uv_idle_t *i) { (void)i; }  /* its being active is what matters */
+
+static void on_prepare(uv_prepare_t *p) {
+    tp_worker *w = p->data;
+    tp_h2_flush_pending(w);
+    if (tp_list_empty(&w->h2_flush)) uv_idle_stop(&w->h2_idle);
+    else uv_idle_start(&w->h2_idle, on_idle);
 }
 
 static void on_sweep(uv_timer_t *t) {
@@ -95,12 +106,17 @@ tp_worker *tp_worker_create(uint32_t index, void *ctx, const tp_callbacks *callb
     tp_list_init(&w->conns);
     tp_list_init(&w->ups);
     tp_list_init(&w->dirty);
+    tp_list_init(&w->h2_flush);
     uv_async_init(&w->loop, &w->async, on_async);
     w->async.data = w;
     uv_timer_init(&w->loop, &w->sweep_timer);
     w->sweep_timer.data = w;
     uv_timer_init(&w->loop, &w->tick_timer);
     w->tick_timer.data = w;
+    uv_idle_init(&w->loop, &w->h2_idle);
+    uv_prepare_init(&w->loop, &w->h2_prepare);
+    w->h2_prepare.data = w;
+    uv_prepare_start(&w->h2_prepare, on_prepare);
     return w;
 }
 

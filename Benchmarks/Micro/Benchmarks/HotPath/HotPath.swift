@@ -6,6 +6,7 @@ import CTurnpikeShim
 import Foundation
 import TurnpikeAuth
 import TurnpikeCache
+import TurnpikeLambda
 import TurnpikeRouting
 import TurnpikeTraffic
 
@@ -150,7 +151,39 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // MARK: Lambda event building
-    // The Lambda integration (payload formats 1.0 and 2.0) adds its event-building benchmark
-    // here, on the same pattern: inputs built before startMeasurement, mallocCountTotal watched.
+    // MARK: Lambda event building and response parsing
+
+    for format in [PayloadFormat.v2, PayloadFormat.v1] {
+        Benchmark("Lambda proxy event, payload \(format.rawValue) (8 headers, 2 query parameters, 64-byte body)") { benchmark in
+            let request = lambdaRequest()
+            let body = Array(repeating: UInt8(ascii: "x"), count: 64)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(ProxyEvent.build(request, body: body, binary: false, format: format))
+            }
+        }
+    }
+
+    Benchmark("Lambda proxy response parse, payload 2.0 (status, 2 headers, cookies, body)") { benchmark in
+        let payload = Array(#"{"statusCode":201,"headers":{"content-type":"application/json","x-handler":"pets"},"cookies":["a=1","b=2"],"body":"{\"id\":12345,\"name\":\"rex\"}","isBase64Encoded":false}"#.utf8)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(ProxyResponse.parse(payload, format: .v2))
+        }
+    }
+}
+
+/// A request as a Lambda integration sees it: the fields AWS's events are built from.
+private func lambdaRequest() -> ProxyRequest {
+    ProxyRequest(
+        method: "POST", rawPath: "/prod/pets/12345", path: "/pets/12345", rawQueryString: "include=owner&limit=10",
+        headers: [
+            ("host", "api.example.com"), ("user-agent", "turnpike-bench"), ("accept", "application/json"),
+            ("content-type", "application/json"), ("x-api-key", "0123456789abcdef"), ("x-request-id", "6f1c2a9e"),
+            ("cookie", "session=abc; theme=dark"), ("x-forwarded-for", "203.0.113.7"),
+        ],
+        routeKey: "POST /pets/{petId}", resource: "/pets/{petId}", pathParameters: [("petId", "12345")],
+        stageVariables: [("color", "blue")], apiId: "a1b2c3d4e5", stage: "prod", requestId: "JKJaXmPLvHcESHA=",
+        epochMs: 1_764_000_000_000, requestTime: "26/Nov/2026:17:00:00 +0000", sourceIp: "203.0.113.7",
+        domainName: "api.example.com")
 }
