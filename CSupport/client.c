@@ -59,12 +59,8 @@ void tp_conn_close(tp_conn *c) {
 
 void tp_conn_mark_dirty(tp_conn *c) {
     if (c->closing || c->dirty_link.next != NULL) return;
-    /* Append at the tail so connections progress in the order they became ready. */
-    tp_link *head = &c->worker->dirty;
-    c->dirty_link.prev = head->prev;
-    c->dirty_link.next = head;
-    head->prev->next = &c->dirty_link;
-    head->prev = &c->dirty_link;
+    /* At the tail, so connections progress in the order they became ready. */
+    tp_list_append(&c->worker->dirty, &c->dirty_link);
 }
 
 void tp_conn_make_room(tp_conn *c) {
@@ -165,7 +161,7 @@ int tp_conn_write_raw(tp_conn *c, const uv_buf_t *bufs, unsigned n) {
 
 size_t tp_conn_write_queue(tp_conn *c) { return c->tcp.write_queue_size; }
 
-static const char *reason_for(uint16_t status) {
+const char *tp_status_reason(uint16_t status) {
     switch (status) {
     case 400: return "Bad Request";
     case 408: return "Request Timeout";
@@ -183,7 +179,7 @@ static const char *reason_for(uint16_t status) {
  * because the parser cannot know where the next request would start. */
 static void conn_reject(tp_conn *c, uint16_t status) {
     char msg[96], out[384], id[17];
-    const char *reason = reason_for(status);
+    const char *reason = tp_status_reason(status);
     tp_worker_request_id(c->worker, id);
     int blen = snprintf(msg, sizeof msg, "{\"message\":\"%s\"}", reason);
     int n = snprintf(out, sizeof out,

@@ -153,11 +153,7 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
     s->id = frame->hd.stream_id;
     s->ex.conn = h->conn;
     s->ex.h2s = s;
-    tp_link *head = &h->streams;  /* append: dispatch in opening order */
-    s->link.prev = head->prev;
-    s->link.next = head;
-    head->prev->next = &s->link;
-    head->prev = &s->link;
+    tp_list_append(&h->streams, &s->link);  /* dispatch in opening order */
     h->open_streams++;
     nghttp2_session_set_stream_user_data(session, s->id, s);
     return 0;
@@ -461,7 +457,7 @@ static void reject(tp_h2_stream *s, uint16_t status) {
     tp_h2 *h = s->h2;
     char id[17], msg[96], st[4], len[8];
     tp_worker_request_id(h->conn->worker, id);
-    const char *reason = status == 431 ? "Request Header Fields Too Large" : "Bad Request";
+    const char *reason = tp_status_reason(status);
     int blen = snprintf(msg, sizeof msg, "{\"message\":\"%s\"}", reason);
     snprintf(st, sizeof st, "%u", status);
     snprintf(len, sizeof len, "%d", blen);
@@ -649,11 +645,7 @@ void tp_h2_progress(tp_conn *c) {
     if (h->flush_now || h->failed || h->calm_down || w->draining) {
         flush(h);
     } else if (nghttp2_session_want_write(h->session) && c->h2_flush_link.next == NULL) {
-        tp_link *head = &w->h2_flush;
-        c->h2_flush_link.prev = head->prev;
-        c->h2_flush_link.next = head;
-        head->prev->next = &c->h2_flush_link;
-        head->prev = &c->h2_flush_link;
+        tp_list_append(&w->h2_flush, &c->h2_flush_link);
     }
     if (c->closing) return;
     for (tp_link *l = h->streams.next; l != &h->streams;) {

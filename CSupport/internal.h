@@ -55,6 +55,13 @@ static inline void tp_list_insert(tp_link *head, tp_link *node) {
     head->next->prev = node;
     head->next = node;
 }
+/* Inserts at the tail: lists that are worked through in the order things joined them. */
+static inline void tp_list_append(tp_link *head, tp_link *node) {
+    node->prev = head->prev;
+    node->next = head;
+    head->prev->next = node;
+    head->prev = node;
+}
 static inline void tp_list_remove(tp_link *node) {
     if (node->next == NULL) return;
     node->prev->next = node->next;
@@ -297,6 +304,7 @@ size_t tp_ex_client_queue(tp_exchange *ex);  /* response bytes not yet taken by 
 void tp_ex_abort(tp_exchange *ex);           /* cut the response (truncated upstream body) */
 void tp_ex_upstream_failed(tp_exchange *ex, tp_upstream_error kind);
 uint16_t tp_head_status(const uint8_t *head, size_t len);
+const char *tp_status_reason(uint16_t status);  /* reason phrases of the shim's own refusals */
 void tp_conn_ensure_reading(tp_conn *c);
 
 /* h2.c — HTTP/2 server side (nghttp2). A stream owns its exchange. */
