@@ -28,52 +28,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
   -addext subjectAltName=DNS:bench.local,IP:127.0.0.1 -keyout "$WORK/bench.key" -out "$WORK/bench.pem" 2>/dev/null
 
 start_static_nginx $UP upstream
-mkdir -p "$WORK/proxy"
-cat > "$WORK/proxy/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/proxy.pid;
-error_log $WORK/proxy/error.log;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$UP; keepalive 1024; }
-  server {
-    listen 127.0.0.1:$PX ssl http2;
-    ssl_certificate $WORK/bench.pem;
-    ssl_certificate_key $WORK/bench.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-CONF
-nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" -e "$WORK/proxy/error.log"
-cat > "$WORK/turnpike.yaml" <<CONF
-listeners:
-  - { name: public, port: $TP_PORT, protocol: HTTPS, defaultApi: bench, unknownServerName: DEFAULT, certificate: { chain: $WORK/bench.pem, key: $WORK/bench.key } }
-  - { name: admin, port: $ADMIN, admin: true }
-settings:
-  workers: 1
-  throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
-targetGroups:
-  - { name: backend, endpoints: ["127.0.0.1:$UP"], maxIdleConnectionsPerEndpoint: 1024, maxConnectionsPerEndpoint: 2048 }
-apis:
-  - name: bench
-    integrations:
-      - { name: up, integrationType: HTTP_PROXY, integrationUri: "http://backend" }
-    routes:
-      - { routeKey: "\$default", target: up }
-    stages:
-      - { stageName: "\$default" }
-CONF
-"$BIN" serve --config "$WORK/turnpike.yaml" --workers 1 >"$WORK/turnpike.log" 2>&1 &
-PIDS+=($!)
-TP=$!
-sleep 1
+# Keep-alive pools of 1024 on both: 500 streams in flight would otherwise churn upstream connections.
+start_proxy_nginx proxy "127.0.0.1:$PX ssl http2" $UP 1024 \
+  "ssl_certificate $WORK/bench.pem; ssl_certificate_key $WORK/bench.key; ssl_protocols TLSv1.2 TLSv1.3;"
+start_turnpike_proxy "  - { name: public, port: $TP_PORT, protocol: HTTPS, defaultApi: bench, unknownServerName: DEFAULT, certificate: { chain: $WORK/bench.pem, key: $WORK/bench.key } }
+  - { name: admin, port: $ADMIN, admin: true }" $UP "maxIdleConnectionsPerEndpoint: 1024, maxConnectionsPerEndpoint: 2048"
 NGINX=$(nginx_worker_pid proxy)
 
 # h2 LABEL PORT PID -> "LABEL rps mean-latency cpu_us_per_req failed"

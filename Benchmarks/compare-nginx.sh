@@ -22,48 +22,8 @@ source "$HERE/Benchmarks/lib.sh"
 UP=$(free_port); PX=$(free_port); TP_PORT=$(free_port)
 
 start_static_nginx $UP upstream
-mkdir -p "$WORK/proxy"
-cat > "$WORK/proxy/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/proxy.pid;
-error_log $WORK/proxy/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream backend { server 127.0.0.1:$UP; keepalive 64; }
-  server {
-    listen 127.0.0.1:$PX;
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-CONF
-nginx -p "$WORK/proxy" -c "$WORK/proxy/nginx.conf" -e "$WORK/proxy/error.log"
-cat > "$WORK/turnpike.yaml" <<CONF
-listeners:
-  - { name: public, port: $TP_PORT, defaultApi: bench }
-settings:
-  workers: 1
-  throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
-targetGroups:
-  - { name: backend, endpoints: ["127.0.0.1:$UP"], maxIdleConnectionsPerEndpoint: 64 }
-apis:
-  - name: bench
-    integrations:
-      - { name: up, integrationType: HTTP_PROXY, integrationUri: "http://backend" }
-    routes:
-      - { routeKey: "\$default", target: up }
-    stages:
-      - { stageName: "\$default" }
-CONF
-"$BIN" serve --config "$WORK/turnpike.yaml" --workers 1 >"$WORK/turnpike.log" 2>&1 &
-PIDS+=($!)
-TP=$!
-sleep 1
+start_proxy_nginx proxy "127.0.0.1:$PX" $UP 64
+start_turnpike_proxy "  - { name: public, port: $TP_PORT, defaultApi: bench }" $UP "maxIdleConnectionsPerEndpoint: 64"
 NGINX=$(nginx_worker_pid proxy)
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

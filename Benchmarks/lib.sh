@@ -59,3 +59,58 @@ CONF
 }
 
 nginx_worker_pid() { pgrep -P "$(cat "$WORK/$1.pid")" | head -1; }
+
+# nginx as a one-worker proxy_pass to 127.0.0.1:UPSTREAM with an upstream keep-alive pool.
+# start_proxy_nginx NAME "LISTEN ARGS" UPSTREAM KEEPALIVE ["SERVER LINES"]
+start_proxy_nginx() {
+  local name=$1 listen=$2 up=$3 keepalive=$4 extra=${5:-}
+  mkdir -p "$WORK/$name"
+  cat > "$WORK/$name/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/$name.pid;
+error_log $WORK/$name/error.log;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream backend { server 127.0.0.1:$up; keepalive $keepalive; }
+  server {
+    listen $listen;
+    $extra
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+  nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -e "$WORK/$name/error.log"
+}
+
+# Turnpike, one worker, proxying everything to 127.0.0.1:UPSTREAM; sets TP to its PID.
+# start_turnpike_proxy "LISTENERS (YAML list items)" UPSTREAM "TARGET GROUP FIELDS"
+start_turnpike_proxy() {
+  local listeners=$1 up=$2 group=$3
+  cat > "$WORK/turnpike.yaml" <<CONF
+listeners:
+$listeners
+settings:
+  workers: 1
+  throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
+targetGroups:
+  - { name: backend, endpoints: ["127.0.0.1:$up"], $group }
+apis:
+  - name: bench
+    integrations:
+      - { name: up, integrationType: HTTP_PROXY, integrationUri: "http://backend" }
+    routes:
+      - { routeKey: "\$default", target: up }
+    stages:
+      - { stageName: "\$default" }
+CONF
+  "$BIN" serve --config "$WORK/turnpike.yaml" --workers 1 >"$WORK/turnpike.log" 2>&1 &
+  TP=$!
+  PIDS+=($TP)
+  sleep 1
+}
