@@ -25,6 +25,13 @@
 /* A body left unread after an early response is discarded up to this size;
  * beyond it the connection is closed instead. */
 #define TP_DISCARD_MAX (1024u * 1024u)
+/* Most requests in flight on one pipelined upstream connection (tp_upstream_target's
+ * pipeline_depth is capped to it), and how often one request may be moved to another
+ * connection because the one it was written on closed before answering it. Every such
+ * close also ends a request ahead of it (answered, failed or abandoned), so moves cannot
+ * go on for ever; the cap bounds one request's wait when an upstream fails often. */
+#define TP_PIPELINE_MAX 64u
+#define TP_MAX_REDISPATCH 16u
 
 typedef struct tp_conn tp_conn;
 typedef struct tp_up tp_up;
@@ -100,6 +107,7 @@ struct tp_exchange {
     uint8_t retry_allowed;    /* inside on_upstream_error with a CONNECT_* kind */
     uint8_t pending_error;    /* a tp_upstream_error waiting to be reported to Swift */
     uint8_t head_written;     /* client_head went out */
+    uint8_t redispatches;     /* times moved off a pipelined connection that closed */
 
     /* Request body, as read from the client. */
     tp_body_mode req_mode;
@@ -193,11 +201,24 @@ struct tp_up {
     SSL *ssl;
     BIO *rbio, *wbio;
     tp_tls_client *tls;
+    /* Pipelining (target.pipeline_depth > 1, upstream.c): `ex` is the request whose
+     * response is being read; the requests written after it wait in `queue` (a ring,
+     * oldest first) for theirs, which arrive in the same order. A NULL slot is a request
+     * whose client left: its response is still coming, so the connection closes when that
+     * slot reaches the front and the requests behind it are sent again elsewhere. */
+    tp_exchange *queue[TP_PIPELINE_MAX];
+    uint8_t qhead, qcount;
+    uint8_t pipelined;        /* on its pool's `pipes` list: takes more requests while busy */
+    tp_buf out;               /* request heads gathered this loop iteration */
+    tp_link pipe_link;        /* pool->pipes */
+    tp_link flush_link;       /* worker->up_flush */
 };
 
 typedef struct {
     tp_link idle;
     uint32_t idle_count;
+    tp_link pipes;            /* pipelined connections in use, which may take more requests */
+    uint32_t pipe_count;
 } tp_pool;
 
 struct tp_worker {
@@ -214,7 +235,8 @@ struct tp_worker {
     tp_link ups;
     tp_link dirty;
     tp_link h2_flush;         /* HTTP/2 connections with output gathered this iteration */
-    uv_prepare_t h2_prepare;  /* writes it, once per loop iteration, before polling */
+    tp_link up_flush;         /* pipelined upstream connections with request heads to write */
+    uv_prepare_t h2_prepare;  /* writes both, once per loop iteration, before polling */
     uv_idle_t h2_idle;        /* active while output is left over: the poll must not block */
     uv_tcp_t *listeners[16];
     uint32_t listener_ids[16];
@@ -351,6 +373,7 @@ void tp_up_detach(tp_exchange *ex, int reusable);
 void tp_up_client_drained(tp_exchange *ex);
 void tp_up_sweep(tp_up *u, uint64_t now);
 void tp_up_close(tp_up *u);
+void tp_up_flush_pending(tp_worker *w);      /* from the loop's prepare phase */
 tp_pool *tp_worker_pool(tp_worker *w, uint32_t endpoint_id);
 
 /* worker.c */

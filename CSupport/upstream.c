@@ -5,6 +5,15 @@
  *
  * Failures are never reported from inside a call Swift made: they are parked in
  * ex->pending_error and reported by tp_conn_progress() once Swift has returned.
+ *
+ * Pipelining (opt-in per target group): safe bodiless requests for the same endpoint
+ * share a connection, up to pipeline_depth in flight. Their heads are gathered in
+ * u->out and written together once per loop iteration (tp_up_flush_pending, from the
+ * loop's prepare phase), so N client requests cost the upstream side one write and,
+ * when the upstream answers them together, one read: the kernel's send path, which is
+ * where a proxy's time goes, runs once for the batch instead of once per request.
+ * Responses come in request order; requests still waiting when a connection closes are
+ * sent again on another one (they are GET/HEAD/OPTIONS without a body: RFC 9110 §9.2.2).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,8 +29,111 @@ static void up_closed(uv_handle_t *h) {
     tp_up *u = (tp_up *)h;
     if (u->ssl) SSL_free(u->ssl);
     if (u->tls) tp_tls_client_release(u->tls);
+    tp_buf_free(&u->out);
     free(u->rbuf);
     free(u);
+}
+
+/* ---- the pipeline: requests written, waiting for their responses in order ---- */
+
+static unsigned in_flight(const tp_up *u) { return (u->ex ? 1u : 0u) + u->qcount; }
+
+static tp_exchange *queue_pop(tp_up *u) {
+    tp_exchange *ex = u->queue[u->qhead];
+    u->queue[u->qhead] = NULL;
+    u->qhead = (uint8_t)((u->qhead + 1) % TP_PIPELINE_MAX);
+    u->qcount--;
+    return ex;
+}
+
+static void pipe_leave(tp_up *u) {
+    if (!u->pipelined) return;
+    u->pipelined = 0;
+    tp_pool *p = tp_worker_pool(u->worker, u->endpoint_id);
+    tp_list_remove(&u->pipe_link);
+    if (p) p->pipe_count--;
+}
+
+static void pipe_join(tp_up *u) {
+    if (u->pipelined) return;
+    tp_pool *p = tp_worker_pool(u->worker, u->endpoint_id);
+    if (!p) return;
+    u->pipelined = 1;
+    tp_list_append(&p->pipes, &u->pipe_link);
+    p->pipe_count++;
+}
+
+/* GET, HEAD and OPTIONS without a body over plain HTTP, toward a group that allows it:
+ * the method checked is the one in the head that goes upstream. */
+static int pipelinable(const tp_exchange *ex) {
+    if (ex->target.pipeline_depth < 2 || ex->target.tls || ex->req_mode != TP_BODY_NONE) return 0;
+    const char *h = (const char *)ex->up_head.data;
+    size_t n = ex->up_head.len;
+    return (n > 4 && memcmp(h, "GET ", 4) == 0) || (n > 5 && memcmp(h, "HEAD ", 5) == 0) ||
+           (n > 8 && memcmp(h, "OPTIONS ", 8) == 0);
+}
+
+static void schedule_flush(tp_up *u) {
+    if (u->flush_link.next == NULL && u->out.len) tp_list_append(&u->worker->up_flush, &u->flush_link);
+}
+
+/* The request's head (a bodiless request: the head is all of it) joins this iteration's
+ * write. A head that cannot be buffered fails the request, not the connection. */
+static int pipe_write_head(tp_up *u, tp_exchange *ex) {
+    if (tp_buf_append(&u->out, ex->up_head.data, ex->up_head.len) != 0 ||
+        tp_buf_append(&u->out, "\r\n", 2) != 0) return -1;
+    if (u->state == TP_UP_ACTIVE) schedule_flush(u);
+    return 0;
+}
+
+/* A request whose connection closed before its response began: sent again elsewhere,
+ * a bounded number of times (a connection that closes under every request is broken). */
+static void redispatch(tp_exchange *ex) {
+    ex->up = NULL;
+    if (ex->conn->closing) return;
+    if (++ex->redispatches > TP_MAX_REDISPATCH) {
+        ex->pending_error = TP_UPSTREAM_RESET;
+    } else {
+        tp_up_begin(ex);
+    }
+    tp_conn_mark_dirty(ex->conn);
+}
+
+/* Every waiting request leaves the connection: with `kind`, or (0) to be sent again. */
+static void release_queue(tp_up *u, tp_upstream_error kind) {
+    pipe_leave(u);
+    while (u->qcount) {
+        tp_exchange *ex = queue_pop(u);
+        if (!ex) continue;
+        if (kind) {
+            ex->up = NULL;
+            ex->pending_error = (uint8_t)kind;
+            tp_conn_mark_dirty(ex->conn);
+        } else {
+            redispatch(ex);
+        }
+    }
+}
+
+/* Resets the response parser for the request now at the front. */
+static void begin_response(tp_up *u, tp_exchange *ex) {
+    u->ex = ex;
+    u->head_done = 0;
+    u->body_done = 0;
+    u->bytes_in = 0;
+    u->mode = TP_BODY_NONE;
+    u->remaining = 0;
+    u->timeout_ns = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+    u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
+}
+
+/* The front response is complete: the next waiting request's is read next. Returns 0
+ * when the next slot belongs to a client that left (the caller closes the connection). */
+static int advance(tp_up *u) {
+    tp_exchange *next = queue_pop(u);
+    if (!next) return 0;
+    begin_response(u, next);
+    return 1;
 }
 
 /* Sends the TLS engine's output as it is. */
@@ -38,16 +150,21 @@ void tp_up_close(tp_up *u) {
     }
     u->state = TP_UP_CLOSING;
     tp_list_remove(&u->link);
+    tp_list_remove(&u->flush_link);
     if (u->ex) {
         u->ex->up = NULL;
         u->ex = NULL;
     }
+    release_queue(u, 0);
     uv_close((uv_handle_t *)&u->tcp, up_closed);
 }
 
-/* Closes the upstream connection and parks the failure for the exchange. */
+/* Closes the upstream connection and parks the failure for the exchange. Requests
+ * waiting behind it share a failure to connect (none of them reached the upstream);
+ * after any other failure they are sent again on another connection. */
 static void up_fail(tp_up *u, tp_upstream_error kind) {
     tp_exchange *ex = u->ex;
+    if (kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT) release_queue(u, kind);
     tp_up_close(u);
     if (!ex) return;
     ex->pending_error = (uint8_t)kind;
@@ -59,7 +176,20 @@ void tp_up_detach(tp_exchange *ex, int reusable) {
     if (!u) return;
     tp_worker *w = u->worker;
     ex->up = NULL;
+    if (u->ex != ex) {
+        /* Waiting in the pipeline: its response is already asked for, so it keeps its place
+         * as an empty slot. */
+        for (unsigned i = 0, k = u->qhead; i < u->qcount; i++, k = (k + 1) % TP_PIPELINE_MAX)
+            if (u->queue[k] == ex) u->queue[k] = NULL;
+        return;
+    }
     u->ex = NULL;
+    if (u->qcount) {
+        if (reusable && u->state == TP_UP_ACTIVE && advance(u)) return;
+        tp_up_close(u);  /* the requests behind it go elsewhere */
+        return;
+    }
+    pipe_leave(u);
     if (reusable && !w->draining && u->state == TP_UP_ACTIVE) {
         tp_pool *p = tp_worker_pool(w, u->endpoint_id);
         if (p && p->idle_count < ex->target.max_idle) {
@@ -324,7 +454,8 @@ static int up_relay_once(tp_up *u) {
         return 0;
     }
     if (u->body_done) {
-        int reusable = u->keep_alive && ex->req_forward_done && u->rpos == u->rlen &&
+        /* Bytes after the response are the next one's when a request waits for it. */
+        int reusable = u->keep_alive && ex->req_forward_done && (u->qcount || u->rpos == u->rlen) &&
                        u->mode != TP_BODY_UNTIL_CLOSE;
         tp_up_detach(ex, reusable);
         tp_ex_finish_response(ex);
@@ -339,7 +470,7 @@ static int up_relay_once(tp_up *u) {
 }
 
 /* Parses the response head once it is complete, asks Swift for the client's head. */
-static void up_process(tp_up *u) {
+static void up_process_one(tp_up *u) {
     tp_exchange *ex = u->ex;
     tp_worker *w = u->worker;
     if (!u->head_done) {
@@ -363,6 +494,8 @@ static void up_process(tp_up *u) {
         }
         u->head_done = 1;
         u->keep_alive = h->keep_alive;
+        /* The upstream closes after this response: the requests behind it go elsewhere now. */
+        if (!u->keep_alive && (u->qcount || u->pipelined)) release_queue(u, 0);
         ex->stats.upstream_status = h->status;
         ex->stats.upstream_head_ns = uv_hrtime();
         int64_t head_length = h->content_length;
@@ -428,6 +561,16 @@ static void up_process(tp_up *u) {
         }
     }
     up_relay(u);
+}
+
+/* Works through every complete response buffered: pipelined responses often arrive
+ * several to a read. */
+static void up_process(tp_up *u) {
+    for (;;) {
+        tp_exchange *ex = u->ex;
+        up_process_one(u);
+        if (u->state != TP_UP_ACTIVE || !u->ex || u->ex == ex || u->rpos >= u->rlen) return;
+    }
 }
 
 static void up_handshake(tp_up *u);
@@ -542,26 +685,53 @@ static void on_connect(uv_connect_t *req, int status) {
         u->state = TP_UP_ACTIVE;
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
         up_start_reading(u);
+        schedule_flush(u);  /* pipelined heads gathered while connecting */
         tp_conn_mark_dirty(u->ex->conn);
     }
     tp_worker_flush_dirty(w);
 }
 
-static void attach(tp_up *u, tp_exchange *ex) {
-    u->ex = ex;
+/* The exchange becomes the connection's front request. A pipelined one's head is
+ * gathered for this iteration's write instead of being written by tp_up_pump_body. */
+static void attach(tp_up *u, tp_exchange *ex, int pipelined) {
     ex->up = u;
-    u->head_done = 0;
-    u->body_done = 0;
-    u->bytes_in = 0;
-    u->mode = TP_BODY_NONE;
-    u->remaining = 0;
+    begin_response(u, ex);
     u->head_pending = 1;
-    u->timeout_ns = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+    if (pipelined) {
+        pipe_join(u);
+        u->head_pending = 0;
+        if (pipe_write_head(u, ex) != 0) ex->pending_error = TP_UPSTREAM_RESET;
+    }
+}
+
+/* A pipelined connection of the endpoint's pool with room for one more request. */
+static tp_up *pipe_with_room(tp_pool *p, const tp_exchange *ex) {
+    unsigned depth = ex->target.pipeline_depth < TP_PIPELINE_MAX ? ex->target.pipeline_depth : TP_PIPELINE_MAX;
+    for (tp_link *l = p->pipes.next; l != &p->pipes; l = l->next) {
+        tp_up *u = TP_CONTAINER(l, tp_up, pipe_link);
+        if (u->state != TP_UP_CLOSING && in_flight(u) < depth && u->ex) return u;
+    }
+    return NULL;
 }
 
 void tp_up_begin(tp_exchange *ex) {
     tp_worker *w = ex->conn->worker;
     tp_pool *p = tp_worker_pool(w, ex->target.endpoint_id);
+    int pipelined = pipelinable(ex);
+    if (pipelined && p) {
+        tp_up *u = pipe_with_room(p, ex);
+        if (u) {
+            unsigned k = (u->qhead + u->qcount) % TP_PIPELINE_MAX;
+            if (pipe_write_head(u, ex) != 0) {
+                ex->pending_error = TP_UPSTREAM_RESET;
+                return;
+            }
+            u->queue[k] = ex;
+            u->qcount++;
+            ex->up = u;
+            return;
+        }
+    }
     if (p && p->idle_count > 0) {
         tp_link *l = p->idle.next;
         tp_up *u = TP_CONTAINER(l, tp_up, idle_link);
@@ -569,7 +739,7 @@ void tp_up_begin(tp_exchange *ex) {
         p->idle_count--;
         u->state = TP_UP_ACTIVE;
         u->reused = 1;
-        attach(u, ex);
+        attach(u, ex, pipelined);
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
         if (u->paused) { u->paused = 0; }
         up_start_reading(u);
@@ -588,7 +758,7 @@ void tp_up_begin(tp_exchange *ex) {
     uv_tcp_init(&w->loop, &u->tcp);
     uv_tcp_nodelay(&u->tcp, 1);
     tp_list_insert(&w->ups, &u->link);
-    attach(u, ex);
+    attach(u, ex, pipelined);
     if (ex->target.tls) {
         u->tls = ex->target.tls;
         tp_tls_client_retain(u->tls);
@@ -601,15 +771,44 @@ void tp_up_begin(tp_exchange *ex) {
 
 void tp_up_client_drained(tp_exchange *ex) {
     tp_up *u = ex->up;
-    if (!u || !u->paused) return;
+    if (!u || !u->paused || u->ex != ex) return;
     if (tp_ex_client_queue(ex) > TP_LOW_WATER) return;
     u->paused = 0;
     u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
     up_start_reading(u);
 }
 
+void tp_up_flush_pending(tp_worker *w) {
+    while (!tp_list_empty(&w->up_flush)) {
+        tp_up *u = TP_CONTAINER(w->up_flush.next, tp_up, flush_link);
+        tp_list_remove(&u->flush_link);
+        if (u->state != TP_UP_ACTIVE || u->out.len == 0) continue;
+        uv_buf_t b = uv_buf_init((char *)u->out.data, (unsigned)u->out.len);
+        u->out.len = 0;  /* what the socket does not take now is copied into the queued write */
+        if (tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, up_write_done, u) != 0)
+            up_fail(u, TP_UPSTREAM_RESET);
+    }
+    tp_worker_flush_dirty(w);
+}
+
+/* Waiting requests past their own timeout get a timeout; the connection is closing. */
+static void expire_queue(tp_up *u) {
+    uint64_t now = uv_hrtime();
+    for (unsigned i = 0, k = u->qhead; i < u->qcount; i++, k = (k + 1) % TP_PIPELINE_MAX) {
+        tp_exchange *ex = u->queue[k];
+        if (!ex) continue;
+        uint64_t limit = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+        if (now - ex->stats.upstream_start_ns < limit) continue;
+        u->queue[k] = NULL;
+        ex->up = NULL;
+        ex->pending_error = TP_UPSTREAM_TIMEOUT;
+        tp_conn_mark_dirty(ex->conn);
+    }
+}
+
 void tp_up_sweep(tp_up *u, uint64_t now) {
     if (u->state == TP_UP_CLOSING || u->paused || u->deadline_ns == 0 || now < u->deadline_ns) return;
+    if (u->qcount) expire_queue(u);
     switch (u->state) {
     case TP_UP_IDLE: tp_up_close(u); break;
     case TP_UP_CONNECTING:

@@ -66,6 +66,7 @@ static void on_idle(uv_idle_t *i) { (void)i; }  /* its being active is what matt
 
 static void on_prepare(uv_prepare_t *p) {
     tp_worker *w = p->data;
+    tp_up_flush_pending(w);
     tp_h2_flush_pending(w);
     if (tp_list_empty(&w->h2_flush)) uv_idle_stop(&w->h2_idle);
     else uv_idle_start(&w->h2_idle, on_idle);
@@ -107,6 +108,7 @@ tp_worker *tp_worker_create(uint32_t index, void *ctx, const tp_callbacks *callb
     tp_list_init(&w->ups);
     tp_list_init(&w->dirty);
     tp_list_init(&w->h2_flush);
+    tp_list_init(&w->up_flush);
     uv_async_init(&w->loop, &w->async, on_async);
     w->async.data = w;
     uv_timer_init(&w->loop, &w->sweep_timer);
@@ -290,13 +292,19 @@ tp_pool *tp_worker_pool(tp_worker *w, uint32_t endpoint_id) {
         if (!p) return NULL;
         for (uint32_t i = w->pool_count; i < n; i++) {
             p[i].idle_count = 0;
+            p[i].pipe_count = 0;
         }
         /* Lists hold pointers to their heads: re-link after realloc moved them. */
         for (uint32_t i = 0; i < w->pool_count; i++) {
             if (p[i].idle_count == 0) tp_list_init(&p[i].idle);
             else { p[i].idle.next->prev = &p[i].idle; p[i].idle.prev->next = &p[i].idle; }
+            if (p[i].pipe_count == 0) tp_list_init(&p[i].pipes);
+            else { p[i].pipes.next->prev = &p[i].pipes; p[i].pipes.prev->next = &p[i].pipes; }
         }
-        for (uint32_t i = w->pool_count; i < n; i++) tp_list_init(&p[i].idle);
+        for (uint32_t i = w->pool_count; i < n; i++) {
+            tp_list_init(&p[i].idle);
+            tp_list_init(&p[i].pipes);
+        }
         w->pools = p;
         w->pool_count = n;
     }

@@ -326,6 +326,11 @@ typedef struct {
     uint32_t timeout_ms;         /* to the response head, and between body reads */
     uint32_t max_idle;           /* idle connections kept for this endpoint */
     tp_tls_client *tls;          /* NULL: plain HTTP */
+    /* HTTP/1.1 pipelining toward the endpoint: up to this many requests in flight on one
+     * connection, written together once per loop iteration. Only bodiless GET, HEAD and
+     * OPTIONS requests over plain HTTP are pipelined (they are safe to send again when a
+     * connection closes under them); 0 or 1: one request per connection at a time. */
+    uint32_t pipeline_depth;
 } tp_upstream_target;
 
 /* Fills target->addr from a numeric IPv4/IPv6 address. Returns 0 or -EINVAL. */

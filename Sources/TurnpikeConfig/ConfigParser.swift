@@ -198,6 +198,7 @@ struct ConfigParser {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "endpoints", "loadBalancing", "healthCheck", "maxConnectionsPerEndpoint",
                 "maxIdleConnectionsPerEndpoint", "connectTimeoutMillis", "passiveEjection", "protocol", "tls",
+                "pipelineDepth",
             ]) else { continue }
             let name = fields.requiredString("name") ?? ""
             if let nameNode = fields.node("name"), !name.isEmpty {
@@ -226,6 +227,11 @@ struct ConfigParser {
             }
             let protocolType: ListenerProtocol = fields.choice("protocol", default: .http)
             let tls = upstreamTLS(fields, isHTTPS: protocolType == .https)
+            let pipelineDepth = fields.int("pipelineDepth", default: 0, in: 0...64)
+            if pipelineDepth > 1, protocolType == .https, let node = fields.node("pipelineDepth") {
+                log.add(path.key("pipelineDepth"), at: node,
+                        "pipelining applies to HTTP target groups only; HTTPS groups send one request per connection at a time")
+            }
             groups.append(TargetGroup(
                 name: name,
                 endpoints: endpoints,
@@ -240,7 +246,8 @@ struct ConfigParser {
                         ejectionSeconds: $0.int("ejectionSeconds", default: 30, in: 1...Int.max))
                 },
                 isHTTPS: protocolType == .https,
-                tls: tls
+                tls: tls,
+                pipelineDepth: pipelineDepth
             ))
         }
         return groups

@@ -13,11 +13,16 @@ public struct TargetGroup: Sendable, Equatable {
     /// HTTPS only: how the endpoints' certificates are verified and what the gateway presents;
     /// nil on an HTTPS group means `UpstreamTLS()` (the system trust store, SNI = the endpoint's host, no client certificate).
     public let tls: UpstreamTLS?
+    /// `pipelineDepth` (extension): HTTP/1.1 pipelining toward the endpoints, up to this many
+    /// bodiless GET/HEAD/OPTIONS requests in flight on one connection; 0 (the default) sends one
+    /// request per connection at a time. HTTP groups only.
+    public let pipelineDepth: Int
 
     public init(
         name: String, endpoints: [Endpoint], loadBalancing: LoadBalancing, healthCheck: HealthCheck?,
         maxConnectionsPerEndpoint: Int, maxIdleConnectionsPerEndpoint: Int,
-        connectTimeoutMillis: Int, passiveEjection: PassiveEjection?, isHTTPS: Bool = false, tls: UpstreamTLS? = nil
+        connectTimeoutMillis: Int, passiveEjection: PassiveEjection?, isHTTPS: Bool = false, tls: UpstreamTLS? = nil,
+        pipelineDepth: Int = 0
     ) {
         self.name = name
         self.endpoints = endpoints
@@ -29,6 +34,7 @@ public struct TargetGroup: Sendable, Equatable {
         self.passiveEjection = passiveEjection
         self.isHTTPS = isHTTPS
         self.tls = tls
+        self.pipelineDepth = pipelineDepth
     }
 }
 

@@ -414,6 +414,8 @@ public final class CompiledTargetGroup: Sendable {
     public let maxConnectionsPerEndpoint: Int
     public let maxIdle: UInt32
     public let connectTimeoutMillis: UInt32
+    /// Requests in flight per pipelined upstream connection; 0: no pipelining.
+    public let pipelineDepth: UInt32
     /// TLS toward the endpoints; nil: plain HTTP.
     public let tls: UpstreamTLS?
 
@@ -427,6 +429,7 @@ public final class CompiledTargetGroup: Sendable {
         maxConnectionsPerEndpoint = group.maxConnectionsPerEndpoint
         maxIdle = UInt32(group.maxIdleConnectionsPerEndpoint)
         connectTimeoutMillis = UInt32(group.connectTimeoutMillis)
+        pipelineDepth = UInt32(group.pipelineDepth)
     }
 
     init(fixed endpoint: Endpoint, name: String, https: Bool, registry: EndpointRegistry) {
@@ -439,6 +442,7 @@ public final class CompiledTargetGroup: Sendable {
         maxConnectionsPerEndpoint = 256
         maxIdle = 64
         connectTimeoutMillis = 3000
+        pipelineDepth = 0
     }
 }
 

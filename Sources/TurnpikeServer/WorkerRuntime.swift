@@ -862,6 +862,7 @@ final class WorkerRuntime: @unchecked Sendable {
         var t = targets[id]
         t.connect_timeout_ms = group.connectTimeoutMillis
         t.max_idle = group.maxIdle
+        t.pipeline_depth = group.pipelineDepth
         t.tls = endpoint.secure ? tlsClient(endpoint, group: group) : nil
         return t
     }
