@@ -37,6 +37,7 @@ typedef struct tp_conn tp_conn;
 typedef struct tp_up tp_up;
 typedef struct tp_h2 tp_h2;
 typedef struct tp_h2_stream tp_h2_stream;
+typedef struct tp_up_stream tp_up_stream;
 
 /* A growable byte buffer. */
 typedef struct {
@@ -118,6 +119,7 @@ struct tp_exchange {
 
     /* Upstream side. */
     tp_up *up;
+    tp_up_stream *up_stream;  /* the HTTP/2 stream toward the upstream (h2_upstream.c) */
     tp_upstream_target target;
     tp_buf up_head;           /* Swift's request head, kept for a retry */
     tp_buf client_head;       /* response head for the client, sent with the first body bytes */
@@ -212,6 +214,11 @@ struct tp_up {
     tp_buf out;               /* request heads gathered this loop iteration */
     tp_link pipe_link;        /* pool->pipes */
     tp_link flush_link;       /* worker->up_flush */
+    /* HTTP/2 toward the upstream (h2_upstream.c): NULL for HTTP/1.1. Such a connection
+     * stays on its pool's `pipes` list for its whole life and is never `ex`'s. */
+    struct nghttp2_session *h2;
+    tp_link streams;          /* its tp_up_streams */
+    uint32_t h2_streams;
 };
 
 typedef struct {
@@ -374,6 +381,25 @@ void tp_up_client_drained(tp_exchange *ex);
 void tp_up_sweep(tp_up *u, uint64_t now);
 void tp_up_close(tp_up *u);
 void tp_up_flush_pending(tp_worker *w);      /* from the loop's prepare phase */
+void tp_up_schedule_flush(tp_up *u);         /* write u->out (and HTTP/2 frames) this iteration */
+void tp_up_capture(tp_exchange *ex, const uint8_t *data, size_t len);  /* body → Swift (cache fill) */
+int tp_ex_resendable(const tp_exchange *ex); /* GET/HEAD/OPTIONS without a body */
+int tp_ex_start_client_body(tp_exchange *ex, tp_body_mode mode, uint64_t remaining, int64_t head_length,
+                            uint16_t status);
+
+/* h2_upstream.c — HTTP/2 (h2c) toward upstreams, on nghttp2's client side. */
+int tp_up_h2_init(tp_up *u);                 /* the session, SETTINGS queued; 0 or -1 */
+void tp_up_h2_free(tp_up *u);
+int tp_up_h2_has_room(tp_up *u, unsigned depth);
+int tp_up_h2_submit(tp_up *u, tp_exchange *ex);   /* a stream for the exchange; 0 or -1 */
+int tp_up_h2_produce(tp_up *u);              /* frames ready → u->out; -1: session failed */
+int tp_up_h2_wants_write(tp_up *u);
+int tp_up_h2_recv(tp_up *u, const uint8_t *data, size_t len);  /* -1: session failed */
+void tp_up_h2_release(tp_up *u, tp_upstream_error kind);  /* the connection goes: streams end */
+void tp_up_h2_detach(tp_exchange *ex);       /* the exchange leaves: its stream is cancelled */
+void tp_up_h2_pump(tp_exchange *ex);         /* more request body from the client */
+void tp_up_h2_client_drained(tp_exchange *ex);
+void tp_up_h2_sweep(tp_up *u, uint64_t now);
 tp_pool *tp_worker_pool(tp_worker *w, uint32_t endpoint_id);
 
 /* worker.c */

@@ -29,6 +29,7 @@ static void up_closed(uv_handle_t *h) {
     tp_up *u = (tp_up *)h;
     if (u->ssl) SSL_free(u->ssl);
     if (u->tls) tp_tls_client_release(u->tls);
+    tp_up_h2_free(u);
     tp_buf_free(&u->out);
     free(u->rbuf);
     free(u);
@@ -63,18 +64,23 @@ static void pipe_join(tp_up *u) {
     p->pipe_count++;
 }
 
-/* GET, HEAD and OPTIONS without a body over plain HTTP, toward a group that allows it:
- * the method checked is the one in the head that goes upstream. */
-static int pipelinable(const tp_exchange *ex) {
-    if (ex->target.pipeline_depth < 2 || ex->target.tls || ex->req_mode != TP_BODY_NONE) return 0;
+/* GET, HEAD and OPTIONS without a body: safe to send again (RFC 9110 §9.2.1) when a
+ * connection closes before answering. The method is the one in the head sent upstream. */
+int tp_ex_resendable(const tp_exchange *ex) {
+    if (ex->req_mode != TP_BODY_NONE) return 0;
     const char *h = (const char *)ex->up_head.data;
     size_t n = ex->up_head.len;
     return (n > 4 && memcmp(h, "GET ", 4) == 0) || (n > 5 && memcmp(h, "HEAD ", 5) == 0) ||
            (n > 8 && memcmp(h, "OPTIONS ", 8) == 0);
 }
 
-static void schedule_flush(tp_up *u) {
-    if (u->flush_link.next == NULL && u->out.len) tp_list_append(&u->worker->up_flush, &u->flush_link);
+/* Pipelined HTTP/1.1 toward a group that allows it, over plain HTTP. */
+static int pipelinable(const tp_exchange *ex) {
+    return ex->target.pipeline_depth >= 2 && !ex->target.tls && tp_ex_resendable(ex);
+}
+
+void tp_up_schedule_flush(tp_up *u) {
+    if (u->flush_link.next == NULL && (u->out.len || u->h2)) tp_list_append(&u->worker->up_flush, &u->flush_link);
 }
 
 /* The request's head (a bodiless request: the head is all of it) joins this iteration's
@@ -82,7 +88,7 @@ static void schedule_flush(tp_up *u) {
 static int pipe_write_head(tp_up *u, tp_exchange *ex) {
     if (tp_buf_append(&u->out, ex->up_head.data, ex->up_head.len) != 0 ||
         tp_buf_append(&u->out, "\r\n", 2) != 0) return -1;
-    if (u->state == TP_UP_ACTIVE) schedule_flush(u);
+    if (u->state == TP_UP_ACTIVE) tp_up_schedule_flush(u);
     return 0;
 }
 
@@ -124,7 +130,7 @@ static void begin_response(tp_up *u, tp_exchange *ex) {
     u->mode = TP_BODY_NONE;
     u->remaining = 0;
     u->timeout_ns = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
-    u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
+    if (u->state == TP_UP_ACTIVE) u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;  /* else: connect timeout */
 }
 
 /* The front response is complete: the next waiting request's is read next. Returns 0
@@ -156,6 +162,7 @@ void tp_up_close(tp_up *u) {
         u->ex = NULL;
     }
     release_queue(u, 0);
+    tp_up_h2_release(u, 0);
     uv_close((uv_handle_t *)&u->tcp, up_closed);
 }
 
@@ -164,7 +171,10 @@ void tp_up_close(tp_up *u) {
  * after any other failure they are sent again on another connection. */
 static void up_fail(tp_up *u, tp_upstream_error kind) {
     tp_exchange *ex = u->ex;
-    if (kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT) release_queue(u, kind);
+    if (kind == TP_UPSTREAM_CONNECT_FAILED || kind == TP_UPSTREAM_CONNECT_TIMEOUT) {
+        release_queue(u, kind);
+        tp_up_h2_release(u, kind);
+    }
     tp_up_close(u);
     if (!ex) return;
     ex->pending_error = (uint8_t)kind;
@@ -172,6 +182,7 @@ static void up_fail(tp_up *u, tp_upstream_error kind) {
 }
 
 void tp_up_detach(tp_exchange *ex, int reusable) {
+    if (ex->up_stream) { tp_up_h2_detach(ex); return; }
     tp_up *u = ex->up;
     if (!u) return;
     tp_worker *w = u->worker;
@@ -222,6 +233,8 @@ static void up_write_done(void *owner, int status) {
     if (u->state == TP_UP_CLOSING) return;
     if (status < 0) {
         up_fail(u, TP_UPSTREAM_RESET);
+    } else if (u->h2) {
+        if (tp_up_h2_wants_write(u)) tp_up_schedule_flush(u);  /* frames held back at the high-water mark */
     } else if (u->ex) {
         tp_conn_mark_dirty(u->ex->conn);  /* more body may be pumped now */
     }
@@ -245,6 +258,7 @@ static size_t request_framing(tp_exchange *ex, char *out) {
 /* Writes the pending request head (if any) and as much request body as is buffered,
  * in one write. Runs only from event context (tp_conn_progress, callbacks). */
 void tp_up_pump_body(tp_exchange *ex) {
+    if (ex->up_stream) { tp_up_h2_pump(ex); return; }
     tp_up *u = ex->up;
     tp_conn *c = ex->conn;
     tp_worker *w = c->worker;
@@ -357,7 +371,7 @@ void tp_up_pump_body(tp_exchange *ex) {
 static int up_relay_once(tp_up *u);
 
 /* Hands a relayed body piece to Swift for an exchange that captures its body. */
-static void capture(tp_exchange *ex, const uint8_t *data, size_t len) {
+void tp_up_capture(tp_exchange *ex, const uint8_t *data, size_t len) {
     if (!ex->capture_max || ex->capture_done) return;
     tp_worker *w = ex->conn->worker;
     if (!w->cb.on_upstream_body) return;
@@ -402,14 +416,14 @@ static int up_relay_once(tp_up *u) {
         if (u->mode == TP_BODY_LENGTH) {
             size_t take = avail < u->remaining ? avail : (size_t)u->remaining;
             bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)take);
-            capture(ex, u->rbuf + u->rpos, take);
+            tp_up_capture(ex, u->rbuf + u->rpos, take);
             u->rpos += take;
             u->remaining -= take;
             ex->stats.response_body_bytes += take;
             if (u->remaining == 0) u->body_done = 1;
         } else if (u->mode == TP_BODY_UNTIL_CLOSE) {
             bufs[n++] = uv_buf_init((char *)u->rbuf + u->rpos, (unsigned)avail);
-            capture(ex, u->rbuf + u->rpos, avail);
+            tp_up_capture(ex, u->rbuf + u->rpos, avail);
             if (ex->resp_chunked_out) {
                 /* the size line must precede the data: insert before it */
                 int len = (int)(TP_PUT_LIT(tp_put_hex(sizes[nsizes], avail), "\r\n") - sizes[nsizes]);
@@ -433,7 +447,7 @@ static int up_relay_once(tp_up *u) {
                 }
                 bufs[n++] = uv_buf_init((char *)data, (unsigned)dlen);
                 if (ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)crlf, 2);
-                capture(ex, data, dlen);
+                tp_up_capture(ex, data, dlen);
                 ex->stats.response_body_bytes += dlen;
             } else if (r == TP_CHUNK_DONE) {
                 u->body_done = 1;
@@ -446,7 +460,7 @@ static int up_relay_once(tp_up *u) {
         }
     }
     if (u->body_done && ex->resp_chunked_out) bufs[n++] = uv_buf_init((char *)last_chunk, 5);
-    if (u->body_done) capture(ex, NULL, 0);
+    if (u->body_done) tp_up_capture(ex, NULL, 0);
     if (n && tp_ex_write(ex, bufs, n) != 0) { tp_ex_abort(ex); return 0; }
     if (c->closing || ex->up != u) return 0;  /* the client is gone */
     if (bad) {
@@ -467,6 +481,59 @@ static int up_relay_once(tp_up *u) {
         u->paused = 1;
     }
     return u->rpos < u->rlen && (n >= 36 || nsizes >= 12);
+}
+
+/* Framing of the response toward the client, once Swift set its head: HTTP/2 submits
+ * the head (the length announced when known); HTTP/1.1 appends Content-Length, chunked
+ * (re-encoded) or a close-delimited body to the head, which goes out with the first body
+ * bytes. `mode`/`remaining` describe the upstream's body; `head_length` is its
+ * Content-Length field (-1 when absent). Returns -1 after ending the exchange's client side
+ * (answering 502 when Swift set no head from on_upstream_head). */
+int tp_ex_start_client_body(tp_exchange *ex, tp_body_mode mode, uint64_t remaining, int64_t head_length,
+                            uint16_t status) {
+    tp_worker *w = ex->conn->worker;
+    if (!ex->head_sent) {
+        /* Swift set no head for the client: the upstream's response is not relayed. */
+        static const char head[] = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n";
+        static const char body[] = "{\"message\":\"Internal Server Error\"}";
+        tp_exchange_respond(ex, (const uint8_t *)head, sizeof head - 1, (const uint8_t *)body,
+                            sizeof body - 1, TP_RESPOND_CLOSE);
+        return -1;
+    }
+    if (ex->h2s) {
+        int64_t length = mode == TP_BODY_LENGTH ? (int64_t)remaining
+                       : mode == TP_BODY_NONE ? (head_length >= 0 ? head_length : 0) : -1;
+        if (tp_h2_submit_head(ex, length, mode == TP_BODY_NONE) != 0) { tp_ex_abort(ex); return -1; }
+        ex->head_written = 1;
+        return 0;
+    }
+    char framing[96];
+    char *f = framing;
+    if (mode == TP_BODY_LENGTH) {
+        f = TP_PUT_LIT(f, "content-length: ");
+        f = TP_PUT_LIT(tp_put_u64(f, remaining), "\r\n");
+    } else if (mode == TP_BODY_NONE) {
+        if (head_length >= 0 && status != 204) {
+            f = TP_PUT_LIT(f, "content-length: ");
+            f = TP_PUT_LIT(tp_put_u64(f, (uint64_t)head_length), "\r\n");
+        } else if (status != 204 && status != 304) {
+            f = TP_PUT_LIT(f, "content-length: 0\r\n");
+        }
+    } else if (ex->client_minor >= 1) {
+        f = TP_PUT_LIT(f, "transfer-encoding: chunked\r\n");
+        ex->resp_chunked_out = 1;
+    } else {
+        ex->close_after = 1;  /* an HTTP/1.0 client: the close delimits the body */
+    }
+    int close_after = ex->close_after || w->draining;
+    if (close_after) f = TP_PUT_LIT(f, "connection: close\r\n");
+    else if (ex->client_minor == 0) f = TP_PUT_LIT(f, "connection: keep-alive\r\n");
+    f = TP_PUT_LIT(f, "\r\n");
+    if (tp_buf_append(&ex->client_head, framing, (size_t)(f - framing)) != 0) {
+        tp_conn_close(ex->conn);
+        return -1;
+    }
+    return 0;
 }
 
 /* Parses the response head once it is complete, asks Swift for the client's head. */
@@ -516,49 +583,7 @@ static void up_process_one(tp_up *u) {
         uint16_t status = h->status;
         w->cb.on_upstream_head(w->ctx, ex, h);
         if (ex->up != u) return;  /* Swift answered with a response of its own */
-        if (!ex->head_sent) {
-            static const char head[] = "HTTP/1.1 502 Bad Gateway\r\ncontent-type: application/json\r\n";
-            static const char body[] = "{\"message\":\"Internal Server Error\"}";
-            tp_exchange_respond(ex, (const uint8_t *)head, sizeof head - 1, (const uint8_t *)body,
-                                sizeof body - 1, TP_RESPOND_CLOSE);
-            return;
-        }
-        if (ex->h2s) {
-            /* HTTP/2 frames the body itself: only the length, when known, is announced. */
-            int64_t length = u->mode == TP_BODY_LENGTH ? (int64_t)u->remaining
-                           : u->mode == TP_BODY_NONE ? (head_length >= 0 ? head_length : 0) : -1;
-            if (tp_h2_submit_head(ex, length, u->mode == TP_BODY_NONE) != 0) { tp_ex_abort(ex); return; }
-            ex->head_written = 1;
-            up_relay(u);
-            return;
-        }
-        char framing[96];
-        char *f = framing;
-        if (u->mode == TP_BODY_LENGTH) {
-            f = TP_PUT_LIT(f, "content-length: ");
-            f = TP_PUT_LIT(tp_put_u64(f, u->remaining), "\r\n");
-        } else if (u->mode == TP_BODY_NONE) {
-            if (head_length >= 0 && status != 204) {
-                f = TP_PUT_LIT(f, "content-length: ");
-                f = TP_PUT_LIT(tp_put_u64(f, (uint64_t)head_length), "\r\n");
-            } else if (status != 204 && status != 304) {
-                f = TP_PUT_LIT(f, "content-length: 0\r\n");
-            }
-        } else if (ex->client_minor >= 1) {
-            f = TP_PUT_LIT(f, "transfer-encoding: chunked\r\n");
-            ex->resp_chunked_out = 1;
-        } else {
-            ex->close_after = 1;  /* an HTTP/1.0 client: the close delimits the body */
-        }
-        int close_after = ex->close_after || w->draining;
-        if (close_after) f = TP_PUT_LIT(f, "connection: close\r\n");
-        else if (ex->client_minor == 0) f = TP_PUT_LIT(f, "connection: keep-alive\r\n");
-        f = TP_PUT_LIT(f, "\r\n");
-        int flen = (int)(f - framing);
-        if (tp_buf_append(&ex->client_head, framing, (size_t)flen) != 0) {
-            tp_conn_close(ex->conn);
-            return;
-        }
+        if (tp_ex_start_client_body(ex, u->mode, u->remaining, head_length, status) != 0) return;
     }
     up_relay(u);
 }
@@ -590,6 +615,17 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         nread = up_decrypt(u);  /* plaintext now in rbuf; 0: only TLS records (e.g. tickets) */
         if (nread == 0) { tp_worker_flush_dirty(w); return; }
         if (nread > 0) u->rlen -= (size_t)nread;  /* counted again below */
+    }
+    if (u->h2) {
+        /* HTTP/2: nghttp2 takes the bytes as they come; rbuf holds nothing between reads. */
+        if (nread > 0) {
+            u->bytes_in += (uint64_t)nread;
+            if (tp_up_h2_recv(u, u->rbuf + u->rlen, (size_t)nread) != 0) tp_up_close(u);
+        } else if (nread < 0) {
+            tp_up_close(u);
+        }
+        tp_worker_flush_dirty(w);
+        return;
     }
     if (nread > 0) {
         u->rlen += (size_t)nread;
@@ -670,6 +706,11 @@ static void on_connect(uv_connect_t *req, int status) {
     if (u->state == TP_UP_CLOSING) return;
     if (status < 0) {
         up_fail(u, status == UV_ETIMEDOUT ? TP_UPSTREAM_CONNECT_TIMEOUT : TP_UPSTREAM_CONNECT_FAILED);
+    } else if (u->h2) {
+        u->state = TP_UP_ACTIVE;
+        u->deadline_ns = 0;  /* streams keep their own deadlines */
+        up_start_reading(u);
+        tp_up_schedule_flush(u);  /* the preface, SETTINGS and the streams submitted meanwhile */
     } else if (!u->ex) {
         tp_up_close(u);
     } else if (u->tls) {
@@ -685,7 +726,7 @@ static void on_connect(uv_connect_t *req, int status) {
         u->state = TP_UP_ACTIVE;
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
         up_start_reading(u);
-        schedule_flush(u);  /* pipelined heads gathered while connecting */
+        tp_up_schedule_flush(u);  /* pipelined heads gathered while connecting */
         tp_conn_mark_dirty(u->ex->conn);
     }
     tp_worker_flush_dirty(w);
@@ -709,14 +750,66 @@ static tp_up *pipe_with_room(tp_pool *p, const tp_exchange *ex) {
     unsigned depth = ex->target.pipeline_depth < TP_PIPELINE_MAX ? ex->target.pipeline_depth : TP_PIPELINE_MAX;
     for (tp_link *l = p->pipes.next; l != &p->pipes; l = l->next) {
         tp_up *u = TP_CONTAINER(l, tp_up, pipe_link);
-        if (u->state != TP_UP_CLOSING && in_flight(u) < depth && u->ex) return u;
+        if (u->state != TP_UP_CLOSING && !u->h2 && in_flight(u) < depth && u->ex) return u;
     }
     return NULL;
+}
+
+/* A new connection to the exchange's endpoint, connecting; NULL when it cannot start. */
+static tp_up *up_open(tp_exchange *ex) {
+    tp_worker *w = ex->conn->worker;
+    tp_up *u = calloc(1, sizeof(tp_up));
+    if (u) u->rbuf = malloc(TP_UPSTREAM_BUF);
+    if (!u || !u->rbuf) {
+        if (u) free(u);
+        return NULL;
+    }
+    u->worker = w;
+    u->endpoint_id = ex->target.endpoint_id;
+    u->state = TP_UP_CONNECTING;
+    uv_tcp_init(&w->loop, &u->tcp);
+    uv_tcp_nodelay(&u->tcp, 1);
+    tp_list_insert(&w->ups, &u->link);
+    if (ex->target.tls) {
+        u->tls = ex->target.tls;
+        tp_tls_client_retain(u->tls);
+    }
+    uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
+    u->deadline_ns = tp_loop_ns(w) + (uint64_t)cto * 1000000ull;
+    if (uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect) != 0) {
+        tp_up_close(u);
+        return NULL;
+    }
+    return u;
+}
+
+/* HTTP/2: a stream on a connection of the endpoint's with room, or on a new one. */
+static void begin_h2(tp_exchange *ex, tp_pool *p) {
+    unsigned depth = ex->target.pipeline_depth ? ex->target.pipeline_depth : 100;
+    tp_up *u = NULL;
+    for (tp_link *l = p ? p->pipes.next : NULL; l && l != &p->pipes; l = l->next) {
+        tp_up *c = TP_CONTAINER(l, tp_up, pipe_link);
+        if (c->h2 && c->state != TP_UP_CLOSING && tp_up_h2_has_room(c, depth)) { u = c; break; }
+    }
+    if (!u) {
+        u = up_open(ex);
+        if (!u || tp_up_h2_init(u) != 0) {
+            if (u) tp_up_close(u);
+            ex->pending_error = TP_UPSTREAM_CONNECT_FAILED;
+            return;
+        }
+        pipe_join(u);
+    }
+    if (tp_up_h2_submit(u, ex) != 0) ex->pending_error = TP_UPSTREAM_RESET;
 }
 
 void tp_up_begin(tp_exchange *ex) {
     tp_worker *w = ex->conn->worker;
     tp_pool *p = tp_worker_pool(w, ex->target.endpoint_id);
+    if (ex->target.http2 && !ex->target.tls) {
+        begin_h2(ex, p);
+        return;
+    }
     int pipelined = pipelinable(ex);
     if (pipelined && p) {
         tp_up *u = pipe_with_room(p, ex);
@@ -745,31 +838,16 @@ void tp_up_begin(tp_exchange *ex) {
         up_start_reading(u);
         return;  /* tp_conn_progress writes head and body together */
     }
-    tp_up *u = calloc(1, sizeof(tp_up));
-    if (u) u->rbuf = malloc(TP_UPSTREAM_BUF);
-    if (!u || !u->rbuf) {
-        if (u) free(u);
+    tp_up *u = up_open(ex);
+    if (!u) {
         ex->pending_error = TP_UPSTREAM_CONNECT_FAILED;
         return;
     }
-    u->worker = w;
-    u->endpoint_id = ex->target.endpoint_id;
-    u->state = TP_UP_CONNECTING;
-    uv_tcp_init(&w->loop, &u->tcp);
-    uv_tcp_nodelay(&u->tcp, 1);
-    tp_list_insert(&w->ups, &u->link);
     attach(u, ex, pipelined);
-    if (ex->target.tls) {
-        u->tls = ex->target.tls;
-        tp_tls_client_retain(u->tls);
-    }
-    uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
-    u->deadline_ns = tp_loop_ns(w) + (uint64_t)cto * 1000000ull;
-    int r = uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect);
-    if (r != 0) up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
 }
 
 void tp_up_client_drained(tp_exchange *ex) {
+    if (ex->up_stream) { tp_up_h2_client_drained(ex); return; }
     tp_up *u = ex->up;
     if (!u || !u->paused || u->ex != ex) return;
     if (tp_ex_client_queue(ex) > TP_LOW_WATER) return;
@@ -782,7 +860,9 @@ void tp_up_flush_pending(tp_worker *w) {
     while (!tp_list_empty(&w->up_flush)) {
         tp_up *u = TP_CONTAINER(w->up_flush.next, tp_up, flush_link);
         tp_list_remove(&u->flush_link);
-        if (u->state != TP_UP_ACTIVE || u->out.len == 0) continue;
+        if (u->state != TP_UP_ACTIVE) continue;
+        if (u->h2 && tp_up_h2_produce(u) != 0) { up_fail(u, TP_UPSTREAM_RESET); continue; }
+        if (u->out.len == 0) continue;
         uv_buf_t b = uv_buf_init((char *)u->out.data, (unsigned)u->out.len);
         u->out.len = 0;  /* what the socket does not take now is copied into the queued write */
         if (tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, up_write_done, u) != 0)
@@ -807,6 +887,7 @@ static void expire_queue(tp_up *u) {
 }
 
 void tp_up_sweep(tp_up *u, uint64_t now) {
+    if (u->h2 && u->state == TP_UP_ACTIVE) { tp_up_h2_sweep(u, now); return; }
     if (u->state == TP_UP_CLOSING || u->paused || u->deadline_ns == 0 || now < u->deadline_ns) return;
     if (u->qcount) expire_queue(u);
     switch (u->state) {

@@ -198,7 +198,7 @@ struct ConfigParser {
             guard let fields = ObjectReader(node, path, log: log, keys: [
                 "name", "endpoints", "loadBalancing", "healthCheck", "maxConnectionsPerEndpoint",
                 "maxIdleConnectionsPerEndpoint", "connectTimeoutMillis", "passiveEjection", "protocol", "tls",
-                "pipelineDepth",
+                "pipelineDepth", "http2",
             ]) else { continue }
             let name = fields.requiredString("name") ?? ""
             if let nameNode = fields.node("name"), !name.isEmpty {
@@ -227,7 +227,12 @@ struct ConfigParser {
             }
             let protocolType: ListenerProtocol = fields.choice("protocol", default: .http)
             let tls = upstreamTLS(fields, isHTTPS: protocolType == .https)
-            let pipelineDepth = fields.int("pipelineDepth", default: 0, in: 0...64)
+            let http2 = fields.bool("http2", default: false)
+            if http2, protocolType == .https, let node = fields.node("http2") {
+                log.add(path.key("http2"), at: node,
+                        "http2 toward endpoints is cleartext HTTP/2 (h2c) for HTTP target groups; HTTPS groups speak HTTP/1.1")
+            }
+            let pipelineDepth = fields.int("pipelineDepth", default: 0, in: 0...(http2 ? 1000 : 64))
             if pipelineDepth > 1, protocolType == .https, let node = fields.node("pipelineDepth") {
                 log.add(path.key("pipelineDepth"), at: node,
                         "pipelining applies to HTTP target groups only; HTTPS groups send one request per connection at a time")
@@ -247,7 +252,8 @@ struct ConfigParser {
                 },
                 isHTTPS: protocolType == .https,
                 tls: tls,
-                pipelineDepth: pipelineDepth
+                pipelineDepth: pipelineDepth,
+                http2: http2
             ))
         }
         return groups

@@ -15,14 +15,18 @@ public struct TargetGroup: Sendable, Equatable {
     public let tls: UpstreamTLS?
     /// `pipelineDepth` (extension): HTTP/1.1 pipelining toward the endpoints, up to this many
     /// bodiless GET/HEAD/OPTIONS requests in flight on one connection; 0 (the default) sends one
-    /// request per connection at a time. HTTP groups only.
+    /// request per connection at a time. HTTP groups only. With `http2`: streams per connection
+    /// (0 means 100).
     public let pipelineDepth: Int
+    /// `http2: true` (extension): every request goes to the endpoints as an HTTP/2 stream, over
+    /// cleartext with prior knowledge (h2c), many per connection. HTTP groups only.
+    public let http2: Bool
 
     public init(
         name: String, endpoints: [Endpoint], loadBalancing: LoadBalancing, healthCheck: HealthCheck?,
         maxConnectionsPerEndpoint: Int, maxIdleConnectionsPerEndpoint: Int,
         connectTimeoutMillis: Int, passiveEjection: PassiveEjection?, isHTTPS: Bool = false, tls: UpstreamTLS? = nil,
-        pipelineDepth: Int = 0
+        pipelineDepth: Int = 0, http2: Bool = false
     ) {
         self.name = name
         self.endpoints = endpoints
@@ -35,6 +39,7 @@ public struct TargetGroup: Sendable, Equatable {
         self.isHTTPS = isHTTPS
         self.tls = tls
         self.pipelineDepth = pipelineDepth
+        self.http2 = http2
     }
 }
 

@@ -416,6 +416,8 @@ public final class CompiledTargetGroup: Sendable {
     public let connectTimeoutMillis: UInt32
     /// Requests in flight per pipelined upstream connection; 0: no pipelining.
     public let pipelineDepth: UInt32
+    /// h2c toward the endpoints.
+    public let http2: Bool
     /// TLS toward the endpoints; nil: plain HTTP.
     public let tls: UpstreamTLS?
 
@@ -430,6 +432,7 @@ public final class CompiledTargetGroup: Sendable {
         maxIdle = UInt32(group.maxIdleConnectionsPerEndpoint)
         connectTimeoutMillis = UInt32(group.connectTimeoutMillis)
         pipelineDepth = UInt32(group.pipelineDepth)
+        http2 = group.http2
     }
 
     init(fixed endpoint: Endpoint, name: String, https: Bool, registry: EndpointRegistry) {
@@ -443,6 +446,7 @@ public final class CompiledTargetGroup: Sendable {
         maxIdle = 64
         connectTimeoutMillis = 3000
         pipelineDepth = 0
+        http2 = false
     }
 }
 

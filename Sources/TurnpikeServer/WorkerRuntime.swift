@@ -863,6 +863,7 @@ final class WorkerRuntime: @unchecked Sendable {
         t.connect_timeout_ms = group.connectTimeoutMillis
         t.max_idle = group.maxIdle
         t.pipeline_depth = group.pipelineDepth
+        t.http2 = group.http2 ? 1 : 0
         t.tls = endpoint.secure ? tlsClient(endpoint, group: group) : nil
         return t
     }

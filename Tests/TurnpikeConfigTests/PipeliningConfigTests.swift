@@ -33,3 +33,26 @@ final class PipeliningConfigTests: XCTestCase {
         XCTAssertEqual(config.targetGroups[0].pipelineDepth, 1)
     }
 }
+
+/// A target group's `http2` (extension): h2c toward its endpoints.
+final class UpstreamHTTP2ConfigTests: XCTestCase {
+    func testHttp2IsOffByDefaultAndAllowsUpToAThousandStreamsPerConnection() throws {
+        let config = try XCTUnwrap(parsed(upstreamConfig(uri: "http://a/{proxy}", groups: """
+              - { name: a, endpoints: ["127.0.0.1:9001"] }
+              - { name: b, endpoints: ["127.0.0.1:9002"], http2: true }
+              - { name: c, endpoints: ["127.0.0.1:9003"], http2: true, pipelineDepth: 1000 }
+            """)))
+        XCTAssertEqual(config.targetGroups.map(\.http2), [false, true, true])
+        XCTAssertEqual(config.targetGroups.map(\.pipelineDepth), [0, 0, 1000])
+    }
+
+    func testHttp2OnAnHttpsGroupIsAnIssue() {
+        let lines = issueLines(upstreamConfig(uri: "https://c/{proxy}", groups: """
+              - { name: c, protocol: HTTPS, endpoints: ["127.0.0.1:9003"], http2: true }
+            """))
+        XCTAssertEqual(lines.count, 1, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines[0].hasSuffix(
+            "targetGroups[0].http2: http2 toward endpoints is cleartext HTTP/2 (h2c) for HTTP target groups; HTTPS groups speak HTTP/1.1"),
+            lines[0])
+    }
+}

@@ -44,6 +44,12 @@ def config(ports, apis=None, settings=None, groups=None, **extra):
     return copy.deepcopy(cfg)
 
 
+def h2c_listeners(gw):
+    """The gateway fixture's public and admin listeners, the public one also taking h2c."""
+    return [{"name": "public", "host": "127.0.0.1", "port": gw.port, "defaultApi": "main", "http2": True},
+            {"name": "admin", "host": "127.0.0.1", "port": gw.admin_port, "admin": True}]
+
+
 def integration(name, uri, **extra):
     entry = {"name": name, "integrationType": "HTTP_PROXY", "integrationUri": uri}
     entry.update(extra)

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from helpers import TIMEOUT, api, config, connect, integration, target_group, ResponseReader
+from helpers import TIMEOUT, api, config, connect, h2c_listeners, integration, target_group, ResponseReader
 
 DEPTH = 8
 
@@ -210,9 +210,7 @@ def test_pipeline_depth_on_an_https_group_is_refused(gateway_factory, upstream):
 def test_http2_streams_are_pipelined_upstream_and_all_answered(gateway_factory, upstream):
     cfg = pipelined([upstream.port])
     gw = gateway_factory(cfg, workers=1, start=False)
-    gw.write_config(dict(cfg, listeners=[
-        {"name": "public", "host": "127.0.0.1", "port": gw.port, "defaultApi": "main", "http2": True},
-        {"name": "admin", "host": "127.0.0.1", "port": gw.admin_port, "admin": True}]))
+    gw.write_config(dict(cfg, listeners=h2c_listeners(gw)))
     gw.start()
     out = subprocess.run(["h2load", "-n", "400", "-c", "4", "-m", "20", gw.url + "/echo/h2"],
                          capture_output=True, text=True, timeout=60)
