@@ -37,12 +37,12 @@ measure() {
 header() { printf "%-22s %10s %9s %9s %8s\n" target req/s p50 p99 "cpu us/req"; }
 
 # An nginx that answers every request with a small JSON body (the upstream, or the
-# cheapest answer nginx can give).
+# cheapest answer nginx can give); one worker unless STATIC_WORKERS says otherwise.
 start_static_nginx() {
   local port=$1 name=$2
   mkdir -p "$WORK/$name"
   cat > "$WORK/$name/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes ${STATIC_WORKERS:-1};
 pid $WORK/$name.pid;
 error_log $WORK/$name/error.log;
 events { worker_connections 4096; }
@@ -59,14 +59,18 @@ CONF
 }
 
 nginx_worker_pid() { pgrep -P "$(cat "$WORK/$1.pid")" | head -1; }
+nginx_worker_pids() { pgrep -P "$(cat "$WORK/$1.pid")" | tr '\n' ' '; }
+# CPU ticks of several processes together.
+cpu_ticks_sum() { local t=0 p; for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done; echo $t; }
 
-# nginx as a one-worker proxy_pass to 127.0.0.1:UPSTREAM with an upstream keep-alive pool.
+# nginx as a proxy_pass to 127.0.0.1:UPSTREAM with an upstream keep-alive pool; one worker
+# unless NGX_WORKERS says otherwise.
 # start_proxy_nginx NAME "LISTEN ARGS" UPSTREAM KEEPALIVE ["SERVER LINES"]
 start_proxy_nginx() {
   local name=$1 listen=$2 up=$3 keepalive=$4 extra=${5:-}
   mkdir -p "$WORK/$name"
   cat > "$WORK/$name/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes ${NGX_WORKERS:-1};
 pid $WORK/$name.pid;
 error_log $WORK/$name/error.log;
 events { worker_connections 8192; }
@@ -88,15 +92,16 @@ CONF
   nginx -p "$WORK/$name" -c "$WORK/$name/nginx.conf" -e "$WORK/$name/error.log"
 }
 
-# Turnpike, one worker, proxying everything to 127.0.0.1:UPSTREAM; sets TP to its PID.
+# Turnpike proxying everything to 127.0.0.1:UPSTREAM, one worker unless TP_WORKERS says
+# otherwise; sets TP to its PID.
 # start_turnpike_proxy "LISTENERS (YAML list items)" UPSTREAM "TARGET GROUP FIELDS"
 start_turnpike_proxy() {
-  local listeners=$1 up=$2 group=$3
+  local listeners=$1 up=$2 group=$3 workers=${TP_WORKERS:-1}
   cat > "$WORK/turnpike.yaml" <<CONF
 listeners:
 $listeners
 settings:
-  workers: 1
+  workers: $workers
   throttle: { burstLimit: 100000000, rateLimit: 100000000 }   # AWS's 10k rps account default would throttle the benchmark
 targetGroups:
   - { name: backend, endpoints: ["127.0.0.1:$up"], $group }
@@ -109,7 +114,7 @@ apis:
     stages:
       - { stageName: "\$default" }
 CONF
-  "$BIN" serve --config "$WORK/turnpike.yaml" --workers 1 >"$WORK/turnpike.log" 2>&1 &
+  "$BIN" serve --config "$WORK/turnpike.yaml" --workers "$workers" >"$WORK/turnpike.log" 2>&1 &
   TP=$!
   PIDS+=($TP)
   sleep 1
