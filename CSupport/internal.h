@@ -219,6 +219,7 @@ struct tp_up {
     struct nghttp2_session *h2;
     tp_link streams;          /* its tp_up_streams */
     uint32_t h2_streams;
+    uint8_t detached;         /* no socket (the upstream fuzz harness): writes dropped, bytes fed by tp_up_feed */
 };
 
 typedef struct {
@@ -259,6 +260,7 @@ struct tp_worker {
     uint32_t open_probes;
     uint8_t draining;
     uint8_t flushing;
+    uint8_t detached_upstreams; /* new upstream connections get no socket (Fuzz/fuzz_upstream.c) */
     uint64_t drain_deadline_ns;
     uint64_t reject_counter;
     tp_buf scratch;           /* response assembly */
@@ -382,6 +384,9 @@ void tp_up_sweep(tp_up *u, uint64_t now);
 void tp_up_close(tp_up *u);
 void tp_up_flush_pending(tp_worker *w);      /* from the loop's prepare phase */
 void tp_up_schedule_flush(tp_up *u);         /* write u->out (and HTTP/2 frames) this iteration */
+/* The fuzz harness's stand-in for a detached connection's socket: upstream bytes as one
+ * read, or (len 0) the upstream closing. */
+void tp_up_feed(tp_up *u, const uint8_t *data, size_t len);
 void tp_up_capture(tp_exchange *ex, const uint8_t *data, size_t len);  /* body → Swift (cache fill) */
 int tp_ex_resendable(const tp_exchange *ex); /* GET/HEAD/OPTIONS without a body */
 int tp_ex_start_client_body(tp_exchange *ex, tp_body_mode mode, uint64_t remaining, int64_t head_length,

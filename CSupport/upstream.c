@@ -363,7 +363,7 @@ void tp_up_pump_body(tp_exchange *ex) {
         if (r == 0 && g->len && SSL_write(u->ssl, g->data, (int)g->len) <= 0) r = -1;
         if (r == 0) r = up_flush_tls(u);
     } else {
-        r = tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u);
+        r = u->detached ? 0 : tp_stream_write((uv_stream_t *)&u->tcp, bufs, n, &u->pending_writes, up_write_done, u);
     }
     if (r != 0) up_fail(u, TP_UPSTREAM_RESET);
 }
@@ -476,7 +476,7 @@ static int up_relay_once(tp_up *u) {
         return 0;
     }
     if (tp_ex_client_queue(ex) > TP_HIGH_WATER && u->reading) {
-        uv_read_stop((uv_stream_t *)&u->tcp);
+        if (!u->detached) uv_read_stop((uv_stream_t *)&u->tcp);
         u->reading = 0;
         u->paused = 1;
     }
@@ -696,7 +696,7 @@ static void up_handshake(tp_up *u) {
 }
 
 static void up_start_reading(tp_up *u) {
-    if (u->reading) return;
+    if (u->reading || u->detached) return;
     if (uv_read_start((uv_stream_t *)&u->tcp, up_alloc, up_read) == 0) u->reading = 1;
 }
 
@@ -776,6 +776,12 @@ static tp_up *up_open(tp_exchange *ex) {
     }
     uint32_t cto = ex->target.connect_timeout_ms ? ex->target.connect_timeout_ms : 3000;
     u->deadline_ns = tp_loop_ns(w) + (uint64_t)cto * 1000000ull;
+    if (w->detached_upstreams && !u->tls) {
+        u->detached = 1;
+        u->state = TP_UP_ACTIVE;  /* "connected" at once */
+        u->reading = 1;
+        return u;
+    }
     if (uv_tcp_connect(&u->connect_req, &u->tcp, (const struct sockaddr *)ex->target.addr, on_connect) != 0) {
         tp_up_close(u);
         return NULL;
@@ -863,6 +869,7 @@ void tp_up_flush_pending(tp_worker *w) {
         if (u->state != TP_UP_ACTIVE) continue;
         if (u->h2 && tp_up_h2_produce(u) != 0) { up_fail(u, TP_UPSTREAM_RESET); continue; }
         if (u->out.len == 0) continue;
+        if (u->detached) { u->out.len = 0; continue; }
         uv_buf_t b = uv_buf_init((char *)u->out.data, (unsigned)u->out.len);
         u->out.len = 0;  /* what the socket does not take now is copied into the queued write */
         if (tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, up_write_done, u) != 0)
@@ -919,4 +926,21 @@ int tp_target_set_addr(tp_upstream_target *target, const char *ip, uint16_t port
         return 0;
     }
     return -EINVAL;
+}
+
+void tp_up_feed(tp_up *u, const uint8_t *data, size_t len) {
+    if (u->state == TP_UP_CLOSING) return;
+    if (len == 0) {
+        up_read((uv_stream_t *)&u->tcp, UV_EOF, NULL);
+        return;
+    }
+    uv_buf_t b;
+    up_alloc((uv_handle_t *)&u->tcp, len, &b);
+    if (b.len == 0) {
+        up_read((uv_stream_t *)&u->tcp, UV_ENOBUFS, &b);
+        return;
+    }
+    size_t n = len < b.len ? len : b.len;
+    memcpy(b.base, data, n);
+    up_read((uv_stream_t *)&u->tcp, (ssize_t)n, &b);
 }

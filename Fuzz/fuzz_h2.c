@@ -12,17 +12,7 @@
  */
 #include "../CSupport/internal.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "fuzz_h2: invariant failed at line %d: %s\n", __LINE__, \
-                    #cond);                                                         \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
+#include "fuzz_support.h"
 
 #define MAX_PENDING 16
 static tp_exchange *pending[MAX_PENDING];
@@ -66,13 +56,7 @@ static tp_worker *worker(void) {
     static tp_callbacks cb;
     cb.on_request = on_request;
     cb.on_exchange_end = on_exchange_end;
-    tp_worker_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.limits.max_head_bytes = 4096;
-    opt.limits.max_request_line = 2048;
-    opt.max_body_bytes = 1 << 20;
-    opt.keepalive_timeout_ms = 1000;
-    opt.header_timeout_ms = 1000;
+    tp_worker_options opt = fuzz_worker_options();
     opt.h2_max_concurrent_streams = 8;
     opt.h2_initial_window_size = 4096;
     w = tp_worker_create(0, NULL, &cb, &opt);

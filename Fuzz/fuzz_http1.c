@@ -11,18 +11,8 @@
  */
 #include "turnpike_shim.h"
 
-#include <stdio.h>
-#include <stdlib.h>
+#include "fuzz_support.h"
 #include <string.h>
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "fuzz_http1: invariant failed at line %d: %s\n", __LINE__, \
-                    #cond);                                                           \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
 
 /* Deterministic per input, so that a crash reproduces from its file alone. */
 static uint64_t rng_state;
