@@ -48,7 +48,7 @@ error_log $WORK/$name/error.log;
 events { worker_connections 4096; }
 http {
   access_log off;
-  keepalive_requests 1000000;
+  keepalive_requests 1000000000;   # pipelined benchmarks send millions on one connection
   server {
     listen 127.0.0.1:$port reuseport;
     location / { default_type application/json; return 200 '{"id":42,"name":"turnpike","ok":true}'; }

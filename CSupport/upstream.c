@@ -620,7 +620,12 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         /* HTTP/2: nghttp2 takes the bytes as they come; rbuf holds nothing between reads. */
         if (nread > 0) {
             u->bytes_in += (uint64_t)nread;
-            if (tp_up_h2_recv(u, u->rbuf + u->rlen, (size_t)nread) != 0) tp_up_close(u);
+            if (tp_up_h2_recv(u, u->rbuf + u->rlen, (size_t)nread) != 0) {
+                /* Frames nghttp2 refused: nothing the upstream sent on it is trusted, and
+                 * its requests are not sent again (a broken upstream would get them twice). */
+                tp_up_h2_release(u, TP_UPSTREAM_BAD_RESPONSE);
+                tp_up_close(u);
+            }
         } else if (nread < 0) {
             tp_up_close(u);
         }

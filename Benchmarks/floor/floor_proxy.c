@@ -130,7 +130,20 @@ static void up_connect(up *u) {
 static void up_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     (void)b;
     up *u = (up *)s;
-    if (n <= 0) { if (n != 0) { fprintf(stderr, "upstream closed\n"); exit(1); } return; }
+    if (n == 0) return;
+    if (n < 0) {
+        /* An idle connection the upstream closed (its keep-alive timeout): forget it. */
+        if (u->count) { fprintf(stderr, "upstream closed with %u requests in flight\n", u->count); exit(1); }
+        for (up **p = &idle; *p; p = &(*p)->next_idle) {
+            if (*p == u) { *p = u->next_idle; break; }
+        }
+        if (u == pipe_up) {
+            pipe_up = up_new();
+            up_connect(pipe_up);
+        }
+        uv_close((uv_handle_t *)&u->tcp, freed);
+        return;
+    }
     u->len += (size_t)n;
     size_t pos = 0, r;
     while (u->count && (r = response_length(u->buf + pos, u->len - pos)) > 0) {
