@@ -32,6 +32,9 @@
  * go on for ever; the cap bounds one request's wait when an upstream fails often. */
 #define TP_PIPELINE_MAX 64u
 #define TP_MAX_REDISPATCH 16u
+/* A pipelined connection keeps reading for requests queued behind a slow client's response;
+ * that client's queue may reach this before its response is cut. */
+#define TP_PIPELINE_CLIENT_MAX (4u * 1024u * 1024u)
 
 typedef struct tp_conn tp_conn;
 typedef struct tp_up tp_up;

@@ -25,6 +25,8 @@
 
 #define TP_MAX_RESPONSE_HEAD (64u * 1024u)
 
+static void up_start_reading(tp_up *u);
+
 static void up_closed(uv_handle_t *h) {
     tp_up *u = (tp_up *)h;
     if (u->ssl) SSL_free(u->ssl);
@@ -196,7 +198,14 @@ void tp_up_detach(tp_exchange *ex, int reusable) {
     }
     u->ex = NULL;
     if (u->qcount) {
-        if (reusable && u->state == TP_UP_ACTIVE && advance(u)) return;
+        if (reusable && u->state == TP_UP_ACTIVE && advance(u)) {
+            /* Reading may have paused for the slow client of the response just finished. */
+            if (u->paused) {
+                u->paused = 0;
+                up_start_reading(u);
+            }
+            return;
+        }
         tp_up_close(u);  /* the requests behind it go elsewhere */
         return;
     }
@@ -475,10 +484,21 @@ static int up_relay_once(tp_up *u) {
         tp_ex_finish_response(ex);
         return 0;
     }
-    if (tp_ex_client_queue(ex) > TP_HIGH_WATER && u->reading) {
-        if (!u->detached) uv_read_stop((uv_stream_t *)&u->tcp);
-        u->reading = 0;
-        u->paused = 1;
+    size_t queued = tp_ex_client_queue(ex);
+    if (queued > TP_HIGH_WATER && u->reading) {
+        if (u->qcount == 0) {
+            /* A slow client slows its own upstream read. */
+            if (!u->detached) uv_read_stop((uv_stream_t *)&u->tcp);
+            u->reading = 0;
+            u->paused = 1;
+        } else if (queued > TP_PIPELINE_CLIENT_MAX) {
+            /* Pausing would hold up the requests queued behind this one: reading goes on while
+             * this client's queue stays bounded; past the bound its response is cut, and the
+             * requests behind are sent again on another connection. */
+            tp_up_close(u);
+            tp_ex_abort(ex);
+            return 0;
+        }
     }
     return u->rpos < u->rlen && (n >= 36 || nsizes >= 12);
 }
@@ -755,7 +775,7 @@ static tp_up *pipe_with_room(tp_pool *p, const tp_exchange *ex) {
     unsigned depth = ex->target.pipeline_depth < TP_PIPELINE_MAX ? ex->target.pipeline_depth : TP_PIPELINE_MAX;
     for (tp_link *l = p->pipes.next; l != &p->pipes; l = l->next) {
         tp_up *u = TP_CONTAINER(l, tp_up, pipe_link);
-        if (u->state != TP_UP_CLOSING && !u->h2 && in_flight(u) < depth && u->ex) return u;
+        if (u->state != TP_UP_CLOSING && !u->h2 && !u->paused && in_flight(u) < depth && u->ex) return u;
     }
     return NULL;
 }

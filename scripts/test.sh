@@ -23,5 +23,5 @@ TURNPIKE_BIN="$PWD/.build/release/turnpike" python3 -m pytest -q -p no:cacheprov
 echo "== micro-benchmarks build (their own package; run them: cd Benchmarks/Micro && swift package --disable-sandbox benchmark)"
 (cd Benchmarks/Micro && swift build -c release)
 
-echo "== fuzz smoke runs (HTTP/1.1 parser, HTTP/2 server side; 15 s each)"
+echo "== fuzz smoke runs (HTTP/1.1 parser, HTTP/2 server side, upstream side; 15 s each)"
 bash Fuzz/run.sh 15

@@ -218,3 +218,84 @@ def test_http2_streams_are_pipelined_upstream_and_all_answered(gateway_factory, 
     assert "status codes: 400 2xx" in out.stdout, out.stdout
     assert upstream.stats()["requests"] == 400
     assert upstream.stats()["connections"] <= 12
+
+
+def test_a_slow_reader_at_the_front_of_a_pipeline_then_the_requests_behind_it(gateway_factory, upstream):
+    gw = gateway_factory(pipelined([upstream.port]), workers=1)
+    slow = connect(gw.port)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    # About 2.6 MB in small chunks: the gateway pauses reading the upstream while this client
+    # reads nothing, with requests queued behind it on the same upstream connection.
+    slow.sendall(b"GET /chunked?n=200000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.3)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        behind = [pool.submit(requests.get, gw.url + "/echo/behind/%d" % i, timeout=TIMEOUT) for i in range(4)]
+        time.sleep(0.5)
+        data = bytearray()
+        while not data.endswith(b"\r\n0\r\n\r\n"):
+            chunk = slow.recv(1 << 20)
+            assert chunk, "connection closed after %d bytes" % len(data)
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 200")
+        assert b"chunk-199999;" in data[-64:]
+        assert len(data) > 2_600_000
+        assert all(f.result().json()["path"] == "/echo/behind/%d" % i for i, f in enumerate(behind))
+    slow.close()
+
+
+def test_a_pipeline_paused_for_a_slow_http2_client_goes_on_for_the_requests_behind(gateway_factory, upstream):
+    """An HTTP/2 client that reads nothing has a big download queued on its connection (from a
+    group without pipelining). Its next, small chunked response is at the front of a pipelined
+    connection: relaying it pauses that connection's reads (the client's queue is over the
+    high-water mark) and completes it in the same pass. The requests queued behind it, from
+    other clients, must still be answered: reading resumes for them."""
+    from test_http2 import RawH2
+    import h2.settings
+    groups = [target_group([upstream.port], pipelineDepth=DEPTH), target_group([upstream.port], name="bulk")]
+    apis = [api(integrations=[integration("pass", "http://backend"), integration("bulk", "http://bulk")],
+                routes=[{"routeKey": "$default", "target": "pass"}, {"routeKey": "GET /big", "target": "bulk"}])]
+    cfg = config([upstream.port], groups=groups, apis=apis)
+    gw = gateway_factory(cfg, workers=1, start=False)
+    gw.write_config(dict(cfg, listeners=h2c_listeners(gw)))
+    gw.start()
+    client = RawH2(gw.port)
+    client.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 2 ** 31 - 1})
+    client.conn.increment_flow_control_window(2 ** 31 - 1 - 65535)
+    client.flush()
+    client.request("/big?bytes=30000000")
+    time.sleep(0.5)  # the gateway's queue toward this client fills
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        front = pool.submit(requests.get, gw.url + "/stall?ms=400", timeout=TIMEOUT)
+        time.sleep(0.1)
+        client.request("/chunked?n=400")
+        time.sleep(0.1)
+        behind = [pool.submit(requests.get, gw.url + "/echo/behind/%d" % i, timeout=5) for i in range(3)]
+        assert front.result().status_code == 200
+        assert [f.result().json()["path"] for f in behind] == ["/echo/behind/%d" % i for i in range(3)]
+    client.sock.close()
+
+
+def test_a_client_too_slow_for_its_pipeline_has_its_response_cut_and_the_rest_go_on(gateway_factory, upstream):
+    gw = gateway_factory(pipelined([upstream.port]), workers=1)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        first = pool.submit(requests.get, gw.url + "/stall?ms=400", timeout=TIMEOUT)
+        time.sleep(0.1)
+        slow = connect(gw.port)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        slow.sendall(b"GET /big?bytes=60000000 HTTP/1.1\r\nHost: x\r\n\r\n")  # second on the connection
+        time.sleep(0.1)
+        started = time.monotonic()
+        behind = [pool.submit(requests.get, gw.url + "/echo/behind/%d" % i, timeout=TIMEOUT) for i in range(3)]
+        assert first.result().status_code == 200
+        assert [f.result().json()["path"] for f in behind] == ["/echo/behind/%d" % i for i in range(3)]
+        assert time.monotonic() - started < 5, "the requests behind waited for the slow client"
+    # The slow client's response was cut: the gateway closed its connection short of 60 MB.
+    received = 0
+    while True:
+        chunk = slow.recv(1 << 20)
+        if not chunk:
+            break
+        received += len(chunk)
+    slow.close()
+    assert 0 < received < 60000000
+    assert requests.get(gw.url + "/echo/after", timeout=TIMEOUT).json()["path"] == "/echo/after"
