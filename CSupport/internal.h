@@ -198,7 +198,8 @@ struct tp_up {
     uint8_t paused;           /* reading stopped: the client is slow */
     uint8_t body_done;
     uint8_t head_pending;     /* the request head still has to be written */
-    uint64_t bytes_in;
+    uint64_t bytes_in;        /* of the response being read */
+    uint32_t responses;       /* responses completed on this connection */
     tp_body_mode mode;
     uint64_t remaining;
     tp_chunked_decoder chunked;

@@ -477,6 +477,7 @@ static int up_relay_once(tp_up *u) {
         return 0;
     }
     if (u->body_done) {
+        u->responses++;
         /* Bytes after the response are the next one's when a request waits for it. */
         int reusable = u->keep_alive && ex->req_forward_done && (u->qcount || u->rpos == u->rlen) &&
                        u->mode != TP_BODY_UNTIL_CLOSE;
@@ -672,6 +673,11 @@ static void up_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
         } else if (u->head_done && u->mode == TP_BODY_UNTIL_CLOSE) {
             u->body_done = 1;
             up_relay(u);
+        } else if (!u->head_done && u->bytes_in == 0 && u->responses > 0 && tp_ex_resendable(ex)) {
+            /* A kept-alive connection that the upstream closed as this request went out (its
+             * idle timeout raced ours): nothing was answered, so it goes again elsewhere. */
+            tp_up_close(u);
+            redispatch(ex);
         } else if (!u->head_done) {
             up_fail(u, u->bytes_in ? TP_UPSTREAM_BAD_RESPONSE : TP_UPSTREAM_RESET);
         } else {

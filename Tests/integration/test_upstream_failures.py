@@ -171,3 +171,75 @@ def test_client_that_disconnects_mid_request_does_not_disturb_the_gateway(gw, up
     time.sleep(0.6)
     with requests.Session() as s:
         assert [get(gw, "/echo/ok", s).status_code for _ in range(10)] == [200] * 10
+
+
+class ClosingAfterOneUpstream:
+    """A real HTTP/1.1 server (a thread, raw sockets) that answers the first request on each
+    connection with keep-alive, then closes the connection without answering the second —
+    what an upstream whose keep-alive timeout expires just as a pooled connection is reused
+    looks like to the gateway. It counts the requests it read."""
+
+    def __init__(self):
+        import socket as socket_module
+        import threading
+        self.sock = socket_module.socket()
+        self.sock.setsockopt(socket_module.SOL_SOCKET, socket_module.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.requests = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        buf = b""
+        answered = 0
+        with conn:
+            while True:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, buf = buf.split(b"\r\n\r\n", 1)
+                    with self.lock:
+                        self.requests.append(head.split(b" ")[1].decode())
+                    if answered:
+                        return  # closes without a byte of answer
+                    answered += 1
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("group_fields", [{}, {"pipelineDepth": 4}], ids=["pooled", "pipelined"])
+def test_a_get_on_a_pooled_connection_the_upstream_closed_is_sent_again(gateway_factory, group_fields):
+    up = ClosingAfterOneUpstream()
+    try:
+        gw = gateway_factory(config([up.port], groups=[target_group([up.port], **group_fields)]), workers=1)
+        with requests.Session() as s:
+            for i in range(6):
+                r = s.get(gw.url + "/again/%d" % i, timeout=TIMEOUT)
+                assert (r.status_code, r.text) == (200, "ok"), i
+        # Each request after the first went out on the pooled connection, was dropped, and went again.
+        assert up.requests[:3] == ["/again/0", "/again/1", "/again/1"]
+        # A POST is never sent twice: it gets the 502.
+        with requests.Session() as s:
+            assert s.get(gw.url + "/again/post-0", timeout=TIMEOUT).status_code == 200
+            assert s.post(gw.url + "/again/post-1", data=b"x", timeout=TIMEOUT).status_code == 502
+        assert up.requests.count("/again/post-1") == 1
+    finally:
+        up.close()
