@@ -709,9 +709,30 @@ static ssize_t up_decrypt(tp_up *u) {
 }
 
 /* One step of the client handshake; on completion the request goes out. */
+/* An HTTP/2 connection is up (TCP, and TLS when used): the preface, SETTINGS and the
+ * streams submitted meanwhile go out. */
+static void up_h2_ready(tp_up *u) {
+    u->state = TP_UP_ACTIVE;
+    u->deadline_ns = 0;  /* streams keep their own deadlines */
+    up_start_reading(u);
+    tp_up_schedule_flush(u);
+}
+
 static void up_handshake(tp_up *u) {
     int r = SSL_do_handshake(u->ssl);
     if (up_flush_tls(u) != 0) { up_fail(u, TP_UPSTREAM_CONNECT_FAILED); return; }
+    if (r == 1 && u->h2) {
+        const unsigned char *proto = NULL;
+        unsigned len = 0;
+        SSL_get0_alpn_selected(u->ssl, &proto, &len);
+        if (len != 2 || memcmp(proto, "h2", 2) != 0) {
+            /* The upstream does not speak HTTP/2 over TLS: nothing was sent. */
+            up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
+            return;
+        }
+        up_h2_ready(u);
+        return;
+    }
     if (r == 1) {
         u->state = TP_UP_ACTIVE;
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
@@ -737,15 +758,12 @@ static void on_connect(uv_connect_t *req, int status) {
     if (u->state == TP_UP_CLOSING) return;
     if (status < 0) {
         up_fail(u, status == UV_ETIMEDOUT ? TP_UPSTREAM_CONNECT_TIMEOUT : TP_UPSTREAM_CONNECT_FAILED);
-    } else if (u->h2) {
-        u->state = TP_UP_ACTIVE;
-        u->deadline_ns = 0;  /* streams keep their own deadlines */
-        up_start_reading(u);
-        tp_up_schedule_flush(u);  /* the preface, SETTINGS and the streams submitted meanwhile */
-    } else if (!u->ex) {
+    } else if (!u->ex && !u->h2) {
         tp_up_close(u);
     } else if (u->tls) {
+        /* HTTP/2 over TLS offers only h2 in ALPN: the upstream must agree to it. */
         u->ssl = tp_tls_client_ssl(u->tls, &u->rbio, &u->wbio);
+        if (u->ssl && u->h2) SSL_set_alpn_protos(u->ssl, (const unsigned char *)"\x02h2", 3);
         if (!u->ssl) {
             up_fail(u, TP_UPSTREAM_CONNECT_FAILED);
         } else {
@@ -753,6 +771,8 @@ static void on_connect(uv_connect_t *req, int status) {
             up_start_reading(u);
             up_handshake(u);
         }
+    } else if (u->h2) {
+        up_h2_ready(u);
     } else {
         u->state = TP_UP_ACTIVE;
         u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;
@@ -843,7 +863,7 @@ static void begin_h2(tp_exchange *ex, tp_pool *p) {
 void tp_up_begin(tp_exchange *ex) {
     tp_worker *w = ex->conn->worker;
     tp_pool *p = tp_worker_pool(w, ex->target.endpoint_id);
-    if (ex->target.http2 && !ex->target.tls) {
+    if (ex->target.http2) {
         begin_h2(ex, p);
         return;
     }
@@ -901,6 +921,14 @@ void tp_up_flush_pending(tp_worker *w) {
         if (u->h2 && tp_up_h2_produce(u) != 0) { up_fail(u, TP_UPSTREAM_RESET); continue; }
         if (u->out.len == 0) continue;
         if (u->detached) { u->out.len = 0; continue; }
+        if (u->ssl) {
+            /* One SSL_write: the iteration's frames share TLS records. */
+            int bad = SSL_write(u->ssl, u->out.data, (int)u->out.len) <= 0;
+            u->out.len = 0;
+            if (bad || tp_tls_send_output(u->wbio, (uv_stream_t *)&u->tcp, &u->pending_writes, up_write_done, u) != 0)
+                up_fail(u, TP_UPSTREAM_RESET);
+            continue;
+        }
         uv_buf_t b = uv_buf_init((char *)u->out.data, (unsigned)u->out.len);
         u->out.len = 0;  /* what the socket does not take now is copied into the queued write */
         if (tp_stream_write((uv_stream_t *)&u->tcp, &b, 1, &u->pending_writes, up_write_done, u) != 0)

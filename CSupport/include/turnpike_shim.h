@@ -331,8 +331,8 @@ typedef struct {
      * OPTIONS requests over plain HTTP are pipelined (they are safe to send again when a
      * connection closes under them); 0 or 1: one request per connection at a time. */
     uint32_t pipeline_depth;
-    /* HTTP/2 with prior knowledge (h2c) toward the endpoint, for every request: up to
-     * pipeline_depth streams per connection (0: 100). Plain HTTP only. */
+    /* HTTP/2 toward the endpoint, for every request: h2c with prior knowledge over plain
+     * HTTP, ALPN h2 over TLS. Up to pipeline_depth streams per connection (0: 100). */
     uint8_t http2;
 } tp_upstream_target;
 

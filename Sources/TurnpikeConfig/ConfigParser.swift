@@ -228,14 +228,10 @@ struct ConfigParser {
             let protocolType: ListenerProtocol = fields.choice("protocol", default: .http)
             let tls = upstreamTLS(fields, isHTTPS: protocolType == .https)
             let http2 = fields.bool("http2", default: false)
-            if http2, protocolType == .https, let node = fields.node("http2") {
-                log.add(path.key("http2"), at: node,
-                        "http2 toward endpoints is cleartext HTTP/2 (h2c) for HTTP target groups; HTTPS groups speak HTTP/1.1")
-            }
             let pipelineDepth = fields.int("pipelineDepth", default: 0, in: 0...(http2 ? 1000 : 64))
-            if pipelineDepth > 1, protocolType == .https, let node = fields.node("pipelineDepth") {
+            if pipelineDepth > 1, protocolType == .https, !http2, let node = fields.node("pipelineDepth") {
                 log.add(path.key("pipelineDepth"), at: node,
-                        "pipelining applies to HTTP target groups only; HTTPS groups send one request per connection at a time")
+                        "HTTP/1.1 pipelining applies to HTTP target groups only; an HTTPS group sends one request per connection at a time, or many as HTTP/2 streams with http2: true")
             }
             groups.append(TargetGroup(
                 name: name,

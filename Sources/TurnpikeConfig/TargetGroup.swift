@@ -18,8 +18,8 @@ public struct TargetGroup: Sendable, Equatable {
     /// request per connection at a time. HTTP groups only. With `http2`: streams per connection
     /// (0 means 100).
     public let pipelineDepth: Int
-    /// `http2: true` (extension): every request goes to the endpoints as an HTTP/2 stream, over
-    /// cleartext with prior knowledge (h2c), many per connection. HTTP groups only.
+    /// `http2: true` (extension): every request goes to the endpoints as an HTTP/2 stream, many
+    /// per connection: h2c with prior knowledge on an HTTP group, ALPN h2 on an HTTPS group.
     public let http2: Bool
 
     public init(

@@ -22,7 +22,7 @@ final class PipeliningConfigTests: XCTestCase {
         XCTAssertTrue(lines[0].contains("targetGroups[0].pipelineDepth"), lines[0])
         XCTAssertTrue(lines[1].contains("targetGroups[1].pipelineDepth"), lines[1])
         XCTAssertTrue(lines[2].hasSuffix(
-            "targetGroups[2].pipelineDepth: pipelining applies to HTTP target groups only; HTTPS groups send one request per connection at a time"),
+            "targetGroups[2].pipelineDepth: HTTP/1.1 pipelining applies to HTTP target groups only; an HTTPS group sends one request per connection at a time, or many as HTTP/2 streams with http2: true"),
             lines[2])
     }
 
@@ -46,13 +46,12 @@ final class UpstreamHTTP2ConfigTests: XCTestCase {
         XCTAssertEqual(config.targetGroups.map(\.pipelineDepth), [0, 0, 1000])
     }
 
-    func testHttp2OnAnHttpsGroupIsAnIssue() {
-        let lines = issueLines(upstreamConfig(uri: "https://c/{proxy}", groups: """
-              - { name: c, protocol: HTTPS, endpoints: ["127.0.0.1:9003"], http2: true }
-            """))
-        XCTAssertEqual(lines.count, 1, lines.joined(separator: "\n"))
-        XCTAssertTrue(lines[0].hasSuffix(
-            "targetGroups[0].http2: http2 toward endpoints is cleartext HTTP/2 (h2c) for HTTP target groups; HTTPS groups speak HTTP/1.1"),
-            lines[0])
+    func testHttp2IsAllowedOnAnHttpsGroupAndLiftsItsPipeliningRefusal() throws {
+        let config = try XCTUnwrap(parsed(upstreamConfig(uri: "https://c/{proxy}", groups: """
+              - { name: c, protocol: HTTPS, endpoints: ["127.0.0.1:9003"], http2: true, pipelineDepth: 50 }
+            """)))
+        XCTAssertEqual(config.targetGroups[0].http2, true)
+        XCTAssertTrue(config.targetGroups[0].isHTTPS)
+        XCTAssertEqual(config.targetGroups[0].pipelineDepth, 50)
     }
 }

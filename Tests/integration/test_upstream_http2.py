@@ -275,9 +275,77 @@ def test_http2_clients_through_to_an_http2_upstream(gateway_factory, h2c):
     assert len(entries) == 600 and len({e[0] for e in entries}) <= 2
 
 
-def test_http2_on_an_https_group_is_refused(gateway_factory, upstream):
-    cfg = config([upstream.port], groups=[target_group([upstream.port], http2=True, protocol="HTTPS")])
-    gw = gateway_factory(cfg, start=False)
-    out = subprocess.run([gw.binary, "validate", str(gw.config_path)], capture_output=True, text=True, timeout=TIMEOUT)
-    assert out.returncode != 0
-    assert "h2c" in out.stdout + out.stderr
+class H2TlsNginx:
+    """nginx with a TLS listener that offers h2 (and one that offers only HTTP/1.1), in
+    front of an upstream.py, with a certificate from a test CA."""
+
+    def __init__(self, folder, backend_port, cert):
+        self.folder = Path(folder)
+        self.port = free_port()
+        self.http1_port = free_port()
+        self.log = self.folder / "access.log"
+        user = "user %s;" % pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else ""
+        conf = self.folder / "nginx.conf"
+        conf.write_text("""
+%(user)s
+worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 1024; }
+http {
+  log_format streams '$connection $server_protocol $request_method $request_uri $status';
+  access_log %(log)s streams;
+  ssl_certificate %(pem)s;
+  ssl_certificate_key %(key)s;
+  server {
+    listen 127.0.0.1:%(port)d ssl http2;
+    location / { proxy_pass http://127.0.0.1:%(backend)d; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+  server {
+    listen 127.0.0.1:%(http1)d ssl;
+    location / { proxy_pass http://127.0.0.1:%(backend)d; }
+  }
+}
+""" % {"user": user, "dir": self.folder, "log": self.log, "port": self.port, "http1": self.http1_port,
+       "backend": backend_port, "pem": cert.pem, "key": cert.key})
+        self.proc = subprocess.Popen(["nginx", "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: port_accepts(self.port) and port_accepts(self.http1_port), TIMEOUT, message="nginx listening")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGQUIT)
+        self.proc.wait(timeout=TIMEOUT)
+
+    def entries(self):
+        return [tuple(line.split(" ")) for line in self.log.read_text().splitlines() if line] if self.log.exists() else []
+
+
+def test_http2_over_tls_to_an_https_group_with_alpn_h2(gateway_factory, upstream, tmp_path):
+    from tls_certs import CertMaker
+    maker = CertMaker(tmp_path / "pki")
+    ca = maker.ca("ca", "/CN=Upstream Test CA")
+    cert = maker.server("upstream", ca, "/CN=localhost", dns_names=["localhost"], ips=["127.0.0.1"])
+    folder = tmp_path / "h2-tls-nginx"
+    folder.mkdir()
+    server = H2TlsNginx(folder, upstream.port, cert)
+    try:
+        tls = {"caBundle": str(ca.pem), "serverName": "localhost"}
+        groups = [target_group([server.port], protocol="HTTPS", http2=True, tls=tls),
+                  target_group([server.http1_port], name="only-http1", protocol="HTTPS", http2=True, tls=tls)]
+        apis = [api(integrations=[integration("pass", "https://backend"), integration("old", "https://only-http1")],
+                    routes=[{"routeKey": "$default", "target": "pass"}, {"routeKey": "GET /old/{proxy+}", "target": "old"}])]
+        gw = gateway_factory(config([server.port], groups=groups, apis=apis), workers=1)
+        results = fetch_all(gw, ["/echo/tls/%d" % i for i in range(60)], clients=10)
+        assert all(r.status_code == 200 and r.json()["path"] == p for p, r in results)
+        body = os.urandom(200000)
+        r = requests.post(gw.url + "/echo/tls-post", data=body, timeout=TIMEOUT)
+        assert r.json()["bodySha256"] == hashlib.sha256(body).hexdigest()
+        entries = [e for e in server.entries() if e[3].startswith("/echo/tls")]
+        assert len(entries) == 61 and {e[1] for e in entries} == {"HTTP/2.0"}
+        assert len({e[0] for e in entries}) == 1
+        # An upstream that does not offer h2 in ALPN: nothing is sent, the client gets 502.
+        r = requests.get(gw.url + "/old/echo", timeout=TIMEOUT)
+        assert r.status_code == 502 and r.json() == {"message": "Internal Server Error"}
+    finally:
+        server.stop()
