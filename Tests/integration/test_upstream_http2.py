@@ -25,6 +25,35 @@ from helpers import TIMEOUT, api, config, connect, h2c_listeners, integration, t
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
 
 
+def run_nginx(folder, log, http_block, ports):
+    """Starts nginx in the foreground (a child of the test) with `http_block` inside http { },
+    logging every request's connection number and protocol to `log`; waits for `ports`."""
+    user = "user %s;" % pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else ""
+    conf = Path(folder) / "nginx.conf"
+    conf.write_text("""
+%(user)s
+worker_processes 1;
+daemon off;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log;
+events { worker_connections 1024; }
+http {
+  log_format streams '$connection $server_protocol $request_method $request_uri $status';
+  access_log %(log)s streams;
+%(block)s
+}
+""" % {"user": user, "dir": folder, "log": log, "block": http_block})
+    proc = subprocess.Popen(["nginx", "-p", str(folder), "-c", str(conf), "-e", str(Path(folder) / "error.log")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: all(port_accepts(p) for p in ports), TIMEOUT, message="nginx listening")
+    return proc
+
+
+def log_entries(log):
+    """(connection, protocol, method, uri, status) of every request logged so far."""
+    return [tuple(line.split(" ")) for line in log.read_text().splitlines() if line] if log.exists() else []
+
+
 class H2cNginx:
     """nginx with an HTTP/2-only cleartext listener in front of an upstream.py."""
 
@@ -36,18 +65,7 @@ class H2cNginx:
         self.proc = None
 
     def start(self):
-        user = "user %s;" % pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else ""
-        conf = self.folder / "nginx.conf"
-        conf.write_text("""
-%(user)s
-worker_processes 1;
-daemon off;
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log;
-events { worker_connections 1024; }
-http {
-  log_format streams '$connection $server_protocol $request_method $request_uri $status';
-  access_log %(log)s streams;
+        self.proc = run_nginx(self.folder, self.log, """
   client_max_body_size 0;
   http2_max_concurrent_streams 256;
   server {
@@ -60,12 +78,7 @@ http {
       proxy_buffering off;
       proxy_read_timeout 30s;
     }
-  }
-}
-""" % {"user": user, "dir": self.folder, "log": self.log, "port": self.port, "backend": self.backend_port})
-        self.proc = subprocess.Popen(["nginx", "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: port_accepts(self.port), TIMEOUT, message="nginx listening")
+  }""" % {"port": self.port, "backend": self.backend_port}, [self.port])
         return self
 
     def stop(self, sig=signal.SIGQUIT):
@@ -81,10 +94,7 @@ http {
         wait_until(lambda: not port_accepts(self.port), TIMEOUT, message="nginx stopped")
 
     def entries(self):
-        """(connection, protocol, method, uri, status) of every request logged so far."""
-        if not self.log.exists():
-            return []
-        return [tuple(line.split(" ")) for line in self.log.read_text().splitlines() if line]
+        return log_entries(self.log)
 
 
 @pytest.fixture
@@ -284,18 +294,7 @@ class H2TlsNginx:
         self.port = free_port()
         self.http1_port = free_port()
         self.log = self.folder / "access.log"
-        user = "user %s;" % pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else ""
-        conf = self.folder / "nginx.conf"
-        conf.write_text("""
-%(user)s
-worker_processes 1;
-daemon off;
-pid %(dir)s/nginx.pid;
-error_log %(dir)s/error.log;
-events { worker_connections 1024; }
-http {
-  log_format streams '$connection $server_protocol $request_method $request_uri $status';
-  access_log %(log)s streams;
+        self.proc = run_nginx(self.folder, self.log, """
   ssl_certificate %(pem)s;
   ssl_certificate_key %(key)s;
   server {
@@ -305,20 +304,15 @@ http {
   server {
     listen 127.0.0.1:%(http1)d ssl;
     location / { proxy_pass http://127.0.0.1:%(backend)d; }
-  }
-}
-""" % {"user": user, "dir": self.folder, "log": self.log, "port": self.port, "http1": self.http1_port,
-       "backend": backend_port, "pem": cert.pem, "key": cert.key})
-        self.proc = subprocess.Popen(["nginx", "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: port_accepts(self.port) and port_accepts(self.http1_port), TIMEOUT, message="nginx listening")
+  }""" % {"port": self.port, "http1": self.http1_port, "backend": backend_port, "pem": cert.pem, "key": cert.key},
+                              [self.port, self.http1_port])
 
     def stop(self):
         self.proc.send_signal(signal.SIGQUIT)
         self.proc.wait(timeout=TIMEOUT)
 
     def entries(self):
-        return [tuple(line.split(" ")) for line in self.log.read_text().splitlines() if line] if self.log.exists() else []
+        return log_entries(self.log)
 
 
 def test_http2_over_tls_to_an_https_group_with_alpn_h2(gateway_factory, upstream, tmp_path):
