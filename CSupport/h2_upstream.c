@@ -1,6 +1,7 @@
 /*
- * h2_upstream.c — HTTP/2 toward upstreams: h2c with prior knowledge, on nghttp2's client
- * side. Opt-in per target group (`http2: true`). Every request for the group's endpoints
+ * h2_upstream.c — HTTP/2 toward upstreams, on nghttp2's client side: h2c with prior
+ * knowledge over plain HTTP, or TLS with ALPN h2 (the handshake and the records are
+ * upstream.c's, as for HTTP/1.1). Opt-in per target group (`http2: true`). Every request for the group's endpoints
  * becomes a stream on one of a few connections per endpoint (up to pipeline_depth
  * streams each), whatever its method or body; frames produced during one loop iteration
  * are written together by tp_up_flush_pending, as pipelined HTTP/1.1 heads are. Unlike

@@ -218,8 +218,9 @@ struct tp_up {
     tp_buf out;               /* request heads gathered this loop iteration */
     tp_link pipe_link;        /* pool->pipes */
     tp_link flush_link;       /* worker->up_flush */
-    /* HTTP/2 toward the upstream (h2_upstream.c): NULL for HTTP/1.1. Such a connection
-     * stays on its pool's `pipes` list for its whole life and is never `ex`'s. */
+    /* HTTP/2 toward the upstream (h2_upstream.c; h2c, or TLS with ALPN h2): NULL for
+     * HTTP/1.1. Such a connection stays on its pool's `pipes` list for its whole life, and
+     * `ex` and the pipelining ring stay empty: its streams are in `streams`. */
     struct nghttp2_session *h2;
     tp_link streams;          /* its tp_up_streams */
     uint32_t h2_streams;
