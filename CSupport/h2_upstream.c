@@ -1,11 +1,11 @@
 /*
  * h2_upstream.c — HTTP/2 toward upstreams, on nghttp2's client side: h2c with prior
  * knowledge over plain HTTP, or TLS with ALPN h2 (the handshake and the records are
- * upstream.c's, as for HTTP/1.1). Opt-in per target group (`http2: true`). Every request for the group's endpoints
- * becomes a stream on one of a few connections per endpoint (up to pipeline_depth
- * streams each), whatever its method or body; frames produced during one loop iteration
- * are written together by tp_up_flush_pending, as pipelined HTTP/1.1 heads are. Unlike
- * pipelining, a slow response does not hold up the others.
+ * upstream.c's, as for HTTP/1.1). Opt-in per target group (`http2: true`). Every request
+ * for the group's endpoints becomes a stream on one of a few connections per endpoint (up
+ * to pipeline_depth streams each), whatever its method or body; frames produced during one
+ * loop iteration are written together by tp_up_flush_pending, as pipelined HTTP/1.1 heads
+ * are. Unlike pipelining, a slow response does not hold up the others.
  *
  * A stream (tp_up_stream) belongs to its connection and is freed when nghttp2 closes it
  * or the connection goes. Its exchange may leave first (the client went away, Swift
