@@ -41,10 +41,6 @@ struct tp_up_stream {
     tp_buf fields;            /* response field names and values, back to back */
 };
 
-static uint64_t stream_timeout_ns(const tp_exchange *ex) {
-    return (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
-}
-
 static void stream_free(tp_up_stream *s) {
     tp_list_remove(&s->link);
     s->u->h2_streams--;
@@ -210,7 +206,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
             return 0;
         }
         if (s->ex) {
-            s->deadline_ns = tp_loop_ns(s->u->worker) + stream_timeout_ns(s->ex);
+            s->deadline_ns = tp_loop_ns(s->u->worker) + tp_ex_upstream_timeout_ns(s->ex);
             deliver_head(s, end_stream);
         } else {
             s->head_done = 1;
@@ -228,7 +224,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
         nghttp2_session_consume(session, stream_id, len);  /* nobody reads it */
         return 0;
     }
-    s->deadline_ns = tp_loop_ns(s->u->worker) + stream_timeout_ns(s->ex);
+    s->deadline_ns = tp_loop_ns(s->u->worker) + tp_ex_upstream_timeout_ns(s->ex);
     relay(s, data, len);
     return 0;
 }
@@ -344,7 +340,7 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
 /* The request head Swift wrote (HTTP/1.1 text: request line, then "name: value" lines)
  * as HTTP/2 fields: pseudo-fields first, names lowercased, connection-specific fields
  * (RFC 9113 §8.2.2) left out, Host as :authority, and Content-Length from the framing. */
-static int submit(tp_up *u, tp_exchange *ex) {
+int tp_up_h2_submit(tp_up *u, tp_exchange *ex) {
     static const char *const dropped[] = {"connection", "keep-alive", "proxy-connection", "transfer-encoding",
                                           "upgrade", "host", "content-length", "te"};
     nghttp2_nv nv[TP_MAX_HEADERS + 6];
@@ -400,7 +396,7 @@ static int submit(tp_up *u, tp_exchange *ex) {
     s->u = u;
     s->ex = ex;
     s->content_length = -1;
-    s->deadline_ns = tp_loop_ns(u->worker) + stream_timeout_ns(ex);
+    s->deadline_ns = tp_loop_ns(u->worker) + tp_ex_upstream_timeout_ns(ex);
     nghttp2_data_provider body = {.source.ptr = s, .read_callback = read_body};
     int32_t id = nghttp2_submit_request(u->h2, NULL, nv, n, ex->req_mode == TP_BODY_NONE ? NULL : &body, s);
     if (id < 0) {
@@ -455,7 +451,6 @@ int tp_up_h2_has_room(tp_up *u, unsigned depth) {
     return u->h2_streams < depth && nghttp2_session_check_request_allowed(u->h2);
 }
 
-int tp_up_h2_submit(tp_up *u, tp_exchange *ex) { return submit(u, ex); }
 
 /* Frames nghttp2 has ready, into this iteration's write; stops at the high-water mark. */
 int tp_up_h2_produce(tp_up *u) {

@@ -273,6 +273,12 @@ struct tp_worker {
     tp_response_head resp_head;
 };
 
+/* An exchange's upstream timeout (to the response head, and between body reads) in ns;
+ * 29 s, API Gateway's integration limit, when the target sets none. */
+static inline uint64_t tp_ex_upstream_timeout_ns(const tp_exchange *ex) {
+    return (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+}
+
 /* The loop's cached clock (updated once per loop iteration) in ns: what deadlines use,
  * since a clock_gettime per deadline costs more than the precision is worth. */
 static inline uint64_t tp_loop_ns(tp_worker *w) { return uv_now(&w->loop) * 1000000ull; }

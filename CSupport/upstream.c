@@ -131,7 +131,7 @@ static void begin_response(tp_up *u, tp_exchange *ex) {
     u->bytes_in = 0;
     u->mode = TP_BODY_NONE;
     u->remaining = 0;
-    u->timeout_ns = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
+    u->timeout_ns = tp_ex_upstream_timeout_ns(ex);
     if (u->state == TP_UP_ACTIVE) u->deadline_ns = tp_loop_ns(u->worker) + u->timeout_ns;  /* else: connect timeout */
 }
 
@@ -796,12 +796,21 @@ static void attach(tp_up *u, tp_exchange *ex, int pipelined) {
     }
 }
 
-/* A pipelined connection of the endpoint's pool with room for one more request. */
+/* A connection of the endpoint's pool that takes one more request now: pipelined HTTP/1.1
+ * or HTTP/2, as the exchange's target asks. */
 static tp_up *pipe_with_room(tp_pool *p, const tp_exchange *ex) {
-    unsigned depth = ex->target.pipeline_depth < TP_PIPELINE_MAX ? ex->target.pipeline_depth : TP_PIPELINE_MAX;
+    if (!p) return NULL;
+    int h2 = ex->target.http2;
+    unsigned depth = h2 ? (ex->target.pipeline_depth ? ex->target.pipeline_depth : 100)
+                        : (ex->target.pipeline_depth < TP_PIPELINE_MAX ? ex->target.pipeline_depth : TP_PIPELINE_MAX);
     for (tp_link *l = p->pipes.next; l != &p->pipes; l = l->next) {
         tp_up *u = TP_CONTAINER(l, tp_up, pipe_link);
-        if (u->state != TP_UP_CLOSING && !u->h2 && !u->paused && in_flight(u) < depth && u->ex) return u;
+        if (u->state == TP_UP_CLOSING) continue;
+        /* HTTP/2: the session allows another stream. HTTP/1.1: a request is being answered
+         * (the ring has a front), fewer than the depth are in flight, and reading is not
+         * paused for a slow client (a request joining would wait behind it). */
+        if (h2 ? u->h2 && tp_up_h2_has_room(u, depth)
+               : !u->h2 && u->ex && !u->paused && in_flight(u) < depth) return u;
     }
     return NULL;
 }
@@ -842,12 +851,7 @@ static tp_up *up_open(tp_exchange *ex) {
 
 /* HTTP/2: a stream on a connection of the endpoint's with room, or on a new one. */
 static void begin_h2(tp_exchange *ex, tp_pool *p) {
-    unsigned depth = ex->target.pipeline_depth ? ex->target.pipeline_depth : 100;
-    tp_up *u = NULL;
-    for (tp_link *l = p ? p->pipes.next : NULL; l && l != &p->pipes; l = l->next) {
-        tp_up *c = TP_CONTAINER(l, tp_up, pipe_link);
-        if (c->h2 && c->state != TP_UP_CLOSING && tp_up_h2_has_room(c, depth)) { u = c; break; }
-    }
+    tp_up *u = pipe_with_room(p, ex);
     if (!u) {
         u = up_open(ex);
         if (!u || tp_up_h2_init(u) != 0) {
@@ -868,7 +872,7 @@ void tp_up_begin(tp_exchange *ex) {
         return;
     }
     int pipelined = pipelinable(ex);
-    if (pipelined && p) {
+    if (pipelined) {
         tp_up *u = pipe_with_room(p, ex);
         if (u) {
             unsigned k = (u->qhead + u->qcount) % TP_PIPELINE_MAX;
@@ -914,6 +918,7 @@ void tp_up_client_drained(tp_exchange *ex) {
 }
 
 void tp_up_flush_pending(tp_worker *w) {
+    if (tp_list_empty(&w->up_flush)) return;  /* every loop iteration comes here */
     while (!tp_list_empty(&w->up_flush)) {
         tp_up *u = TP_CONTAINER(w->up_flush.next, tp_up, flush_link);
         tp_list_remove(&u->flush_link);
@@ -943,8 +948,7 @@ static void expire_queue(tp_up *u) {
     for (unsigned i = 0, k = u->qhead; i < u->qcount; i++, k = (k + 1) % TP_PIPELINE_MAX) {
         tp_exchange *ex = u->queue[k];
         if (!ex) continue;
-        uint64_t limit = (uint64_t)(ex->target.timeout_ms ? ex->target.timeout_ms : 29000) * 1000000ull;
-        if (now - ex->stats.upstream_start_ns < limit) continue;
+        if (now - ex->stats.upstream_start_ns < tp_ex_upstream_timeout_ns(ex)) continue;
         u->queue[k] = NULL;
         ex->up = NULL;
         ex->pending_error = TP_UPSTREAM_TIMEOUT;

@@ -1,9 +1,12 @@
 """Shared helpers for the integration tests: config builders, raw-socket HTTP, small waits."""
 
+import concurrent.futures
 import copy
 import json
 import socket
 import time
+
+import requests
 
 # Every request the tests make is bounded by this many seconds unless a test says otherwise.
 TIMEOUT = 10
@@ -42,6 +45,17 @@ def config(ports, apis=None, settings=None, groups=None, **extra):
         cfg["settings"].update(settings)
     cfg.update(extra)
     return copy.deepcopy(cfg)
+
+
+def fetch_all(gw, paths, clients):
+    """GETs `paths` through the gateway, split over `clients` keep-alive sessions running at
+    once; (path, response) pairs."""
+    def run(chunk):
+        with requests.Session() as s:
+            return [(p, s.get(gw.url + p, timeout=TIMEOUT)) for p in chunk]
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        return [pair for part in pool.map(run, [paths[i::clients] for i in range(clients)]) for pair in part]
 
 
 def h2c_listeners(gw):

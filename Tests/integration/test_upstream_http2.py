@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from conftest import free_port, port_accepts
-from helpers import TIMEOUT, api, config, connect, h2c_listeners, integration, target_group, wait_until, ResponseReader
+from helpers import TIMEOUT, api, config, connect, fetch_all, h2c_listeners, integration, target_group, wait_until, ResponseReader
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
 
@@ -116,18 +116,9 @@ def gateway_for(gateway_factory, h2c, workers=1, **integration_fields):
     return gateway_factory(cfg, workers=workers)
 
 
-def fetch_all(gw, paths, clients=20):
-    def run(chunk):
-        with requests.Session() as s:
-            return [(p, s.get(gw.url + p, timeout=TIMEOUT)) for p in chunk]
-
-    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        return [x for part in pool.map(run, [paths[i::clients] for i in range(clients)]) for x in part]
-
-
 def test_requests_arrive_as_http2_streams_sharing_one_connection(gateway_factory, h2c):
     gw = gateway_for(gateway_factory, h2c)
-    results = fetch_all(gw, ["/echo/%d" % i for i in range(200)])
+    results = fetch_all(gw, ["/echo/%d" % i for i in range(200)], clients=20)
     assert all(r.status_code == 200 and r.json()["path"] == p for p, r in results)
     entries = [e for e in h2c.entries() if e[3].startswith("/echo/")]
     assert len(entries) == 200

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from helpers import TIMEOUT, api, config, connect, h2c_listeners, integration, target_group, ResponseReader
+from helpers import TIMEOUT, api, config, connect, fetch_all, h2c_listeners, integration, target_group, ResponseReader
 
 DEPTH = 8
 
@@ -20,25 +20,10 @@ def pipelined(ports, depth=DEPTH, **group):
     return config(ports, groups=[target_group(ports, pipelineDepth=depth, **group)])
 
 
-def fetch_all(gw, paths, method="GET", clients=24):
-    """`paths` split over `clients` keep-alive sessions running at once; (path, response) pairs."""
-    def run(chunk):
-        out = []
-        with requests.Session() as s:
-            for p in chunk:
-                r = s.request(method, gw.url + p, timeout=TIMEOUT)
-                out.append((p, r))
-        return out
-
-    chunks = [paths[i::clients] for i in range(clients)]
-    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        return [pair for part in pool.map(run, chunks) for pair in part]
-
-
 def test_concurrent_requests_share_pipelined_connections(gateway_factory, upstream):
     gw = gateway_factory(pipelined([upstream.port]), workers=1)
     # 24 requests that each hold the upstream 150 ms: one connection each without pipelining.
-    results = fetch_all(gw, ["/stall?ms=150&i=%d" % i for i in range(24)])
+    results = fetch_all(gw, ["/stall?ms=150&i=%d" % i for i in range(24)], clients=24)
     assert [r.status_code for _, r in results] == [200] * 24
     stats = upstream.stats()
     assert stats["requests"] == 24
@@ -48,7 +33,7 @@ def test_concurrent_requests_share_pipelined_connections(gateway_factory, upstre
 
 def test_without_pipeline_depth_each_concurrent_request_has_its_own_connection(gateway_factory, upstream):
     gw = gateway_factory(config([upstream.port]), workers=1)
-    results = fetch_all(gw, ["/stall?ms=150&i=%d" % i for i in range(24)])
+    results = fetch_all(gw, ["/stall?ms=150&i=%d" % i for i in range(24)], clients=24)
     assert [r.status_code for _, r in results] == [200] * 24
     assert upstream.stats()["connections"] >= 20
 
@@ -66,7 +51,7 @@ def test_every_client_gets_its_own_response_in_order(gateway_factory, upstream):
             paths.append("/chunked?n=%d&i=%d" % (1 + i % 5, i))
         else:
             paths.append("/status/%d?i=%d" % (201 + i % 3, i))
-    results = fetch_all(gw, paths)
+    results = fetch_all(gw, paths, clients=24)
     assert len(results) == 480
     for path, r in results:
         if path.startswith("/echo/"):
@@ -126,7 +111,7 @@ def test_upstream_closing_after_a_response_sends_the_waiting_requests_elsewhere(
     # Every fifth response says Connection: close and the upstream closes after it; the
     # requests already written behind it on that connection go out again on another one.
     paths = ["/headers?h=Connection:close&i=%d" % i if i % 5 == 0 else "/echo/%d" % i for i in range(200)]
-    results = fetch_all(gw, paths)
+    results = fetch_all(gw, paths, clients=24)
     assert len(results) == 200
     for path, r in results:
         assert r.status_code == 200, (path, r.status_code, r.text)
